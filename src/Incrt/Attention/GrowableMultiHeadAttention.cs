@@ -1,0 +1,384 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Incrt.Attention;
+
+/// <summary>
+/// Batch-first multi-head self-attention whose head count can change while it trains (docs/algorithm.md §1, §5).
+/// Input and output are <c>(B, T, d_model)</c>.
+/// </summary>
+/// <remarks>
+/// <para>Per-head parameters are stacked with the head as the leading dimension, so the forward pass is one projection
+/// matmul, one fused <c>scaled_dot_product_attention</c> call and one output matmul, whatever the head count:</para>
+/// <list type="bullet">
+/// <item><c>in_proj_weight</c> (H, 3, d_model, d_k): W_Q,h, W_K,h, W_V,h, with q = x W_Q,h.</item>
+/// <item><c>in_proj_bias</c> (H, 3, d_k), when <see cref="AttentionOptions.Bias"/>.</item>
+/// <item><c>out_proj_weight</c> (H, d_k, d_model): W_O,h.</item>
+/// <item><c>out_proj_bias</c> (d_model), shared by all heads, when <see cref="AttentionOptions.Bias"/>.</item>
+/// </list>
+/// <para><see cref="AddHead"/> and <see cref="RemoveHeads"/> resize these tensors in place: the <see cref="Parameter"/>
+/// objects (and native handles) survive, so module registration and optimizer parameter lists stay valid. Use
+/// <see cref="Surgery.HeadSurgery"/> to resize the optimizer state together with the parameters.</para>
+/// </remarks>
+public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // PyTorch field names, so state_dict keys read as in PyTorch.
+    private readonly Parameter in_proj_weight;
+    private readonly Parameter? in_proj_bias;
+    private readonly Parameter out_proj_weight;
+    private readonly Parameter? out_proj_bias;
+#pragma warning restore IDE1006
+
+    private readonly Generator _generator;
+    private readonly List<long> _headIds = new();
+    private long _nextHeadId;
+    private readonly InputCapture _capture = new();
+    private bool _disposed;
+
+    /// <summary>Creates the layer with <see cref="AttentionOptions.InitialHeads"/> randomly initialised heads.</summary>
+    /// <param name="options">Layer configuration; validated here.</param>
+    /// <param name="name">Module name.</param>
+    public GrowableMultiHeadAttention(AttentionOptions options, string name = "growable_mha") : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        var device = options.Device ?? CPU;
+        _generator = new Generator(options.Seed, CPU);
+
+        long h = options.InitialHeads, d = options.DModel, dk = options.HeadDim;
+        using (no_grad())
+        {
+            in_proj_weight = new Parameter(RandomInProj(h).to(options.DType, device));
+            out_proj_weight = new Parameter(RandomOutProj(h).to(options.DType, device));
+            if (options.Bias)
+            {
+                in_proj_bias = new Parameter(zeros(new[] { h, 3, dk }, options.DType, device));
+                out_proj_bias = new Parameter(zeros(new[] { d }, options.DType, device));
+            }
+        }
+        for (int i = 0; i < h; i++) _headIds.Add(_nextHeadId++);
+        RegisterComponents();
+    }
+
+    /// <summary>The options this layer was built with.</summary>
+    public AttentionOptions Options { get; }
+
+    /// <summary>Current number of heads H.</summary>
+    public int HeadCount => (int)in_proj_weight.shape[0];
+
+    /// <summary>Model width d.</summary>
+    public long DModel => Options.DModel;
+
+    /// <summary>Per-head width d_k.</summary>
+    public long HeadDim => Options.HeadDim;
+
+    /// <summary>Device of the parameters (follows <c>module.to(device)</c>).</summary>
+    public Device Device => in_proj_weight.device;
+
+    /// <summary>Stable identifiers of the current heads, in head order. A new head gets a never-used id.</summary>
+    public IReadOnlyList<long> HeadIds => _headIds;
+
+    /// <summary>The identifier the next added head will receive.</summary>
+    public long NextHeadId => _nextHeadId;
+
+    /// <summary>
+    /// The parameters that carry one slice per head along dimension 0, in a fixed order. Optimizer-state surgery
+    /// resizes exactly these.
+    /// </summary>
+    public IReadOnlyList<Parameter> PerHeadParameters =>
+        in_proj_bias is null ? new[] { in_proj_weight, out_proj_weight } : new[] { in_proj_weight, in_proj_bias, out_proj_weight };
+
+    /// <summary>Whether <see cref="forward(Tensor, Tensor?)"/> keeps a detached reference to its last input for the
+    /// controller (<see cref="LastInput"/>). Default true.</summary>
+    public bool CaptureInput { get; set; } = true;
+
+    /// <summary>The last input seen by forward (detached, no copy) and its key-padding mask, or nulls.</summary>
+    public (Tensor? Input, Tensor? KeyPaddingMask) LastInput => (_capture.Input, _capture.Mask);
+
+    /// <summary>Self-attention without padding. <paramref name="x"/>: (B, T, d_model).</summary>
+    public override Tensor forward(Tensor x) => forward(x, null);
+
+    /// <summary>Self-attention over <paramref name="x"/> (B, T, d_model) ignoring keys where
+    /// <paramref name="keyPaddingMask"/> (B, T, bool) is true. Returns (B, T, d_model).</summary>
+    public Tensor forward(Tensor x, Tensor? keyPaddingMask)
+    {
+        ThrowIfDisposed();
+        ValidateInput(x, keyPaddingMask);
+        if (CaptureInput) _capture.Set(x, keyPaddingMask);
+
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1], h = HeadCount, dk = HeadDim, d = DModel;
+
+        // One projection for every head: (d, 3·H·d_k) columns ordered (Q|K|V, head, d_k).
+        var w = in_proj_weight.permute(2, 1, 0, 3).reshape(d, 3 * h * dk);
+        var qkv = x.matmul(w);                                                  // (B, T, 3·H·d_k)
+        if (in_proj_bias is not null) qkv = qkv + in_proj_bias.permute(1, 0, 2).reshape(3 * h * dk);
+        qkv = qkv.view(b, t, 3, h, dk).permute(2, 0, 3, 1, 4);                 // (3, B, H, T, d_k)
+
+        // SDPA's boolean mask marks keys that take part: the complement of the padding mask, broadcast over H and queries.
+        using var attend = keyPaddingMask?.logical_not().view(b, 1, 1, t);
+        var heads = Sdpa(qkv[0], qkv[1], qkv[2], attend, training ? Options.Dropout : 0.0); // (B, H, T, d_k)
+
+        var y = heads.transpose(1, 2).reshape(b, t, h * dk).matmul(out_proj_weight.reshape(h * dk, d)); // Σ_h o_h W_O,h
+        if (Options.Aggregation == HeadAggregation.Mean) y = y / h;
+        if (out_proj_bias is not null) y = y + out_proj_bias;
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The one place the fused attention kernel is called (TorchSharp spells the flag <c>is_casual</c>).</summary>
+    private static Tensor Sdpa(Tensor q, Tensor k, Tensor v, Tensor? attend, double dropout) =>
+        nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: attend, p: dropout, is_casual: false);
+
+    // ---------------------------------------------------------------- read-outs (docs/algorithm.md §2)
+
+    /// <summary>W_Q,h and W_K,h as (H, d, d_k) views of the parameters, detached.</summary>
+    private (Tensor Wq, Tensor Wk) QueryKeyWeights() => (in_proj_weight.detach().select(1, 0), in_proj_weight.detach().select(1, 1));
+
+    /// <summary>Per-head bilinear forms M_h = W_Q,h W_K,hᵀ, (H, d, d), detached.</summary>
+    public Tensor BilinearForms()
+    {
+        using var scope = NewDisposeScope();
+        var (wq, wk) = QueryKeyWeights();
+        return wq.matmul(wk.transpose(1, 2)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-head antisymmetric parts M_a,h = (M_h − M_hᵀ)/2, (H, d, d), detached.</summary>
+    public Tensor AntisymmetricForms()
+    {
+        using var scope = NewDisposeScope();
+        var m = BilinearForms();
+        return ((m - m.transpose(1, 2)) / 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The layer motor Σ_h M_a,h, (d, d), detached: the antisymmetric part of W_Q,all W_K,allᵀ with the heads
+    /// concatenated along the columns, one d×(H·d_k) matmul instead of H d×d products.
+    /// </summary>
+    public Tensor Motor()
+    {
+        using var scope = NewDisposeScope();
+        var (wq, wk) = QueryKeyWeights();
+        long d = DModel, hk = HeadCount * HeadDim;
+        var m = wq.permute(1, 0, 2).reshape(d, hk).matmul(wk.permute(1, 0, 2).reshape(d, hk).t());
+        return ((m - m.t()) / 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Frobenius norm of each head's parameters (W_Q, W_K, W_V, W_O and in-projection biases), (H), detached.</summary>
+    public Tensor HeadNorms()
+    {
+        using var scope = NewDisposeScope();
+        var sq = in_proj_weight.detach().flatten(1).square().sum(1) + out_proj_weight.detach().flatten(1).square().sum(1);
+        if (in_proj_bias is not null) sq = sq + in_proj_bias.detach().flatten(1).square().sum(1);
+        return sq.sqrt().MoveToOuterDisposeScope();
+    }
+
+    // ---------------------------------------------------------------- changing the head count in place
+
+    /// <summary>
+    /// Appends one head initialised per <paramref name="init"/>, on this layer's device and dtype, keeping every
+    /// existing head bit-identical and every <see cref="Parameter"/> object alive. Returns the new head's index.
+    /// Optimizer state is NOT resized here: use <see cref="Surgery.HeadSurgery.AddHead"/> when training.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layer already has <see cref="AttentionOptions.MaxHeads"/> heads.</exception>
+    /// <exception cref="ArgumentException">A seed direction whose length is not d_model, or d_k &lt; 2 for a seeded head.</exception>
+    public int AddHead(HeadInit init)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(init);
+        if (HeadCount >= Options.MaxHeads)
+            throw new InvalidOperationException($"Cannot add a head: the layer already has MaxHeads = {Options.MaxHeads} heads.");
+        if (init.Direction is not null)
+        {
+            if (init.Direction.Length != DModel)
+                throw new ArgumentException($"The seed direction has length {init.Direction.Length}; expected d_model = {DModel}.", nameof(init));
+            if (init.Partner is not null && init.Partner.Length != DModel)
+                throw new ArgumentException($"The partner direction has length {init.Partner.Length}; expected d_model = {DModel}.", nameof(init));
+            if (HeadDim < 2)
+                throw new ArgumentException("An eigen-seeded head needs head_dim >= 2 (two Q/K columns carry the seed).", nameof(init));
+        }
+
+        using var scope = NewDisposeScope();
+        using (no_grad())
+        {
+            var inProj = RandomInProj(1);                 // (1, 3, d, d_k)
+            if (init.Direction is not null) SeedSkewPlane(inProj, init);
+            var outProj = init.ZeroOutput ? zeros(1, HeadDim, DModel) : RandomOutProj(1);
+            Append(in_proj_weight, inProj);
+            Append(out_proj_weight, outProj);
+            if (in_proj_bias is not null) Append(in_proj_bias, zeros(1, 3, HeadDim));
+        }
+        _headIds.Add(_nextHeadId++);
+        return HeadCount - 1;
+    }
+
+    /// <summary>
+    /// Removes the heads at <paramref name="indices"/> (positions in the current head order), keeping the remaining
+    /// heads bit-identical and in order. Optimizer state is NOT resized here: use
+    /// <see cref="Surgery.HeadSurgery.RemoveHeads"/> when training.
+    /// </summary>
+    /// <exception cref="ArgumentException">An index out of range or repeated, or removing every head.</exception>
+    public void RemoveHeads(IReadOnlyCollection<int> indices)
+    {
+        ThrowIfDisposed();
+        var keep = KeptIndices(indices);
+        using var scope = NewDisposeScope();
+        using var keepT = tensor(keep.Select(i => (long)i).ToArray(), device: Device);
+        using (no_grad())
+        {
+            foreach (var p in PerHeadParameters) Replace(p, p.index_select(0, keepT));
+        }
+        var ids = keep.Select(i => _headIds[i]).ToList();
+        _headIds.Clear();
+        _headIds.AddRange(ids);
+    }
+
+    /// <summary>Validates a removal and returns the head positions that survive it, in order.</summary>
+    internal int[] KeptIndices(IReadOnlyCollection<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.Count == 0) throw new ArgumentException("No head index given.", nameof(indices));
+        var set = new HashSet<int>();
+        foreach (var i in indices)
+        {
+            if (i < 0 || i >= HeadCount)
+                throw new ArgumentOutOfRangeException(nameof(indices), i, $"Head index {i} does not exist; expected 0..{HeadCount - 1}.");
+            if (!set.Add(i)) throw new ArgumentException($"Head index {i} is listed twice.", nameof(indices));
+        }
+        if (set.Count >= HeadCount)
+            throw new ArgumentException($"Cannot remove all {HeadCount} heads: at least one head must remain.", nameof(indices));
+        return Enumerable.Range(0, HeadCount).Where(i => !set.Contains(i)).ToArray();
+    }
+
+    /// <summary>
+    /// Rebuilds the head layout for a checkpoint: resizes the parameters to <paramref name="headIds"/>.Count heads
+    /// (values are expected to be overwritten by loading weights) and restores the id bookkeeping.
+    /// </summary>
+    internal void ResetHeads(IReadOnlyList<long> headIds, long nextHeadId)
+    {
+        if (headIds.Count < 1 || headIds.Count > Options.MaxHeads)
+            throw new ArgumentOutOfRangeException(nameof(headIds), headIds.Count, $"Head count must be in [1, {Options.MaxHeads}].");
+        using var scope = NewDisposeScope();
+        using (no_grad())
+        {
+            foreach (var p in PerHeadParameters)
+            {
+                var shape = p.shape.ToArray();
+                shape[0] = headIds.Count;
+                Replace(p, zeros(shape, p.dtype, p.device));
+            }
+        }
+        _headIds.Clear();
+        _headIds.AddRange(headIds);
+        _nextHeadId = nextHeadId;
+    }
+
+    private void Append(Parameter p, Tensor slice) =>
+        Replace(p, cat(new[] { (Tensor)p, slice.to(p.dtype, p.device) }, 0));
+
+    /// <summary>Swaps the storage behind a parameter, keeping the Parameter object and its handle.</summary>
+    private static void Replace(Parameter p, Tensor value)
+    {
+        // A stale gradient of the old shape would break the next backward pass.
+        p.grad = null;
+        p.set_(value.contiguous());
+    }
+
+    private Tensor RandomInProj(long heads) =>
+        randn(new[] { heads, 3, DModel, HeadDim }, ScalarType.Float64, CPU, generator: _generator)
+            .div_(Math.Sqrt(DModel));                                   // σ_QK = σ_V = 1/√d [ref-code]
+
+    private Tensor RandomOutProj(long heads) =>
+        randn(new[] { heads, HeadDim, DModel }, ScalarType.Float64, CPU, generator: _generator)
+            .div_(Math.Sqrt(HeadDim));                                  // σ_O = 1/√d_v [ref-code]
+
+    /// <summary>q₀ = a·u, k₀ = a·v, q₁ = −a·v, k₁ = a·u ⇒ W_Q W_Kᵀ ∋ a²(u vᵀ − v uᵀ), a pure skew rank-2 term.</summary>
+    private void SeedSkewPlane(Tensor inProj, HeadInit init)
+    {
+        var u = tensor(init.Direction!, ScalarType.Float64);
+        u = u / u.norm();
+        var v = init.Partner is null ? randn(new[] { DModel }, ScalarType.Float64, generator: _generator) : tensor(init.Partner, ScalarType.Float64);
+        v = v - u * u.dot(v);
+        var vNorm = v.norm().item<double>();
+        if (!(vNorm > 1e-8))
+        {
+            // The partner is parallel to u (or zero): fall back to a random orthogonal partner.
+            v = randn(new[] { DModel }, ScalarType.Float64, generator: _generator);
+            v = v - u * u.dot(v);
+            vNorm = v.norm().item<double>();
+        }
+        v = v / vNorm;
+        double a = init.SeedScale;
+        // inProj: (1, 3, d, d_k); select(...) gives views, copy_ writes through them.
+        Column(inProj, 0, 0).copy_(u * a);
+        Column(inProj, 1, 0).copy_(v * a);
+        Column(inProj, 0, 1).copy_(v * -a);
+        Column(inProj, 1, 1).copy_(u * a);
+    }
+
+    /// <summary>Column <paramref name="col"/> of W_Q (<paramref name="which"/> = 0) or W_K (1) of a single-head slice.</summary>
+    private static Tensor Column(Tensor inProj, long which, long col) => inProj.select(0, 0).select(0, which).select(1, col);
+
+    // ---------------------------------------------------------------- validation and disposal
+
+    private void ValidateInput(Tensor x, Tensor? keyPaddingMask)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Dimensions != 3)
+            throw new ArgumentException($"Expected x of shape (B, T, d_model = {DModel}); got rank {x.Dimensions} {Shape(x)}.", nameof(x));
+        if (x.shape[2] != DModel)
+            throw new ArgumentException($"Expected x of shape (B, T, d_model = {DModel}); got {Shape(x)}.", nameof(x));
+        if (x.shape[0] == 0 || x.shape[1] == 0)
+            throw new ArgumentException($"x must hold at least one sequence and one position; got {Shape(x)}.", nameof(x));
+        if (x.dtype != in_proj_weight.dtype)
+            throw new ArgumentException($"x has dtype {x.dtype}; the layer's parameters are {in_proj_weight.dtype}.", nameof(x));
+        if (x.device.ToString() != in_proj_weight.device.ToString())
+            throw new ArgumentException($"x is on {x.device}; the layer is on {in_proj_weight.device}.", nameof(x));
+        if (keyPaddingMask is null) return;
+        if (keyPaddingMask.dtype != ScalarType.Bool)
+            throw new ArgumentException($"keyPaddingMask must be bool (true = padding); got {keyPaddingMask.dtype}.", nameof(keyPaddingMask));
+        if (keyPaddingMask.Dimensions != 2 || keyPaddingMask.shape[0] != x.shape[0] || keyPaddingMask.shape[1] != x.shape[1])
+            throw new ArgumentException($"keyPaddingMask must have shape (B, T) = ({x.shape[0]}, {x.shape[1]}); got {Shape(keyPaddingMask)}.", nameof(keyPaddingMask));
+        if (keyPaddingMask.device.ToString() != x.device.ToString())
+            throw new ArgumentException($"keyPaddingMask is on {keyPaddingMask.device}; x is on {x.device}.", nameof(keyPaddingMask));
+    }
+
+    private static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _capture.Clear();
+            _generator.Dispose();
+            _disposed = true;
+        }
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Holds the detached last input outside any dispose scope; not a Tensor field, so never a buffer.</summary>
+    private sealed class InputCapture
+    {
+        public Tensor? Input { get; private set; }
+        public Tensor? Mask { get; private set; }
+
+        public void Set(Tensor x, Tensor? mask)
+        {
+            Clear();
+            Input = x.detach().DetachFromDisposeScope();
+            Mask = mask?.detach().DetachFromDisposeScope();
+        }
+
+        public void Clear()
+        {
+            Input?.Dispose();
+            Mask?.Dispose();
+            Input = null;
+            Mask = null;
+        }
+    }
+}
