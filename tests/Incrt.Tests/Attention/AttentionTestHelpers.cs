@@ -58,3 +58,10 @@ internal static class AttentionTestHelpers
         return m;
     }
 }
+
+internal static class TensorSame
+{
+    /// <summary>Same shape and every element equal (bit-identical for finite values).</summary>
+    public static bool Same(this Tensor a, Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+}
