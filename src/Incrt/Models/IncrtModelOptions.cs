@@ -1,0 +1,59 @@
+using Incrt.Attention;
+using static TorchSharp.torch;
+
+namespace Incrt.Models;
+
+/// <summary>How a sequence classifier turns token states into one vector.</summary>
+public enum Pooling
+{
+    /// <summary>The state of the first token (a [CLS] token the tokenizer prepends).</summary>
+    Cls,
+    /// <summary>The mean over non-padding positions.</summary>
+    MaskedMean,
+}
+
+/// <summary>Configuration of an <see cref="IncrtEncoder"/> and <see cref="IncrtClassifier"/> (docs/algorithm.md §6).</summary>
+/// <param name="VocabSize">Number of token ids (embedding rows). Id 0 is padding.</param>
+/// <param name="MaxLength">Length of the learned position table; longer inputs are rejected.</param>
+/// <param name="DModel">Model width d. Default 128.</param>
+/// <param name="HeadDim">Per-head width d_k = d_v. Default 32.</param>
+/// <param name="Layers">Number of growable attention blocks. Default 1 (the paper validates single-layer models).</param>
+/// <param name="InitialHeads">Heads per layer at construction. Default 1 [paper].</param>
+/// <param name="MaxHeads">Head cap per layer. Default 64.</param>
+/// <param name="FeedForward">Hidden width of an optional position-wise FFN after each attention block; 0 = none (the
+/// reference architecture has none).</param>
+/// <param name="Dropout">Dropout after the embedding, on attention weights and in the FFN. Default 0.1 [ref-code].</param>
+/// <param name="Aggregation">Head aggregation of every layer.</param>
+/// <param name="Pooling">Classifier read-out.</param>
+/// <param name="Classes">Number of output classes (classifier only).</param>
+/// <param name="Seed">Seed for the layers' head initialisation.</param>
+public sealed record IncrtModelOptions(
+    long VocabSize,
+    long MaxLength,
+    long DModel = 128,
+    long HeadDim = 32,
+    int Layers = 1,
+    int InitialHeads = 1,
+    int MaxHeads = 64,
+    long FeedForward = 0,
+    double Dropout = 0.1,
+    HeadAggregation Aggregation = HeadAggregation.Concat,
+    Pooling Pooling = Pooling.Cls,
+    int Classes = 2,
+    ulong Seed = 0)
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (VocabSize < 2) throw new ArgumentOutOfRangeException(nameof(VocabSize), VocabSize, "VocabSize must be at least 2.");
+        if (MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "MaxLength must be positive.");
+        if (Layers < 1) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "Layers must be at least 1.");
+        if (FeedForward < 0) throw new ArgumentOutOfRangeException(nameof(FeedForward), FeedForward, "FeedForward must be 0 (none) or positive.");
+        if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), Classes, "Classes must be at least 2.");
+        Attention(0, null).Validate();
+    }
+
+    /// <summary>The attention options of layer <paramref name="layer"/>.</summary>
+    public AttentionOptions Attention(int layer, Device? device) =>
+        new(DModel, HeadDim, InitialHeads, MaxHeads, Dropout, Aggregation, Bias: true, Device: device, Seed: Seed + (ulong)layer * 7919UL);
+}
