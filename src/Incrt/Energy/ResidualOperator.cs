@@ -53,7 +53,7 @@ public static class ResidualOperator
         if (keyPaddingMask is null)
         {
             // Every sequence has n_b = T: C = mean_b X_bᵀX_b / T.
-            var cAll = xs.transpose(1, 2).matmul(xs).sum(0) / (double)(b * t);
+            var cAll = xs.transpose(1, 2).matmul(xs).sum(dim: 0) / (double)(b * t);
             return cAll.MoveToOuterDisposeScope();
         }
         var keep = keyPaddingMask.detach().reshape(b, t).to(x.device).logical_not().to(x.dtype); // (B, T), 1 = real token
@@ -66,7 +66,7 @@ public static class ResidualOperator
         if (sequences == 0)
             throw new ArgumentException("keyPaddingMask marks every token as padding: the covariance is undefined.", nameof(keyPaddingMask));
         var weights = valid / n.clamp_min(1.0);                                                   // 1/n_b, 0 for empty sequences
-        var c = (perSeq * weights.reshape(b, 1, 1)).sum(0) / sequences;
+        var c = (perSeq * weights.reshape(b, 1, 1)).sum(dim: 0) / sequences;
         return c.MoveToOuterDisposeScope();
     }
 
