@@ -8,7 +8,8 @@ namespace Incrt.Data.SarsCov2;
 public sealed record SpikeSimulationOptions
 {
     /// <summary>
-    /// Probability that each mutation of the lineage's profile is present (independently); an absent mutation leaves
+    /// Probability that each mutation of the lineage's profile is present (independently, except that a run of
+    /// deletions at consecutive positions such as del69-70 is kept or dropped as a whole); an absent mutation leaves
     /// the Wuhan-Hu-1 residue (a deletion is not made, an insertion not inserted). Default 0.95: real lineage-defining
     /// signatures appear in about 93–98% of the sequences of a class (e.g. through sequencing drop-outs and reversions).
     /// </summary>
@@ -120,9 +121,18 @@ public sealed class SpikeSimulator
         var profile = _catalog.GetProfile(lineage);
         var present = new List<SpikeMutation>(profile.Count);
         var absent = new List<SpikeMutation>();
-        foreach (var m in profile)
+        for (int i = 0; i < profile.Count;)
         {
-            (random.NextDouble() < Options.MutationPresenceProbability ? present : absent).Add(m);
+            // A run of deletions at consecutive positions (del69-70, Beta's del242-244) is one event: all or nothing.
+            int j = i + 1;
+            while (j < profile.Count && profile[i].Kind == SpikeMutationKind.Deletion && profile[j].Kind == SpikeMutationKind.Deletion &&
+                   profile[j].Position == profile[j - 1].Position + 1)
+            {
+                j++;
+            }
+            var target = random.NextDouble() < Options.MutationPresenceProbability ? present : absent;
+            for (int k = i; k < j; k++) target.Add(profile[k]);
+            i = j;
         }
         var sb = new StringBuilder(SpikeMutation.Apply(_catalog.Reference, present));
 

@@ -112,4 +112,17 @@ public class SpikeSimulatorTests(ITestOutputHelper output)
 
         act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*MutationPresenceProbability*");
     }
+
+    [Fact]
+    public void A_multi_residue_deletion_is_kept_or_dropped_as_a_whole()
+    {
+        var options = SpikeSimulationOptions.Exact with { MutationPresenceProbability = 0.5 };
+        var samples = new SpikeSimulator(Catalog, options).Simulate("B.1.351", 400, seed: 19);
+
+        foreach (var s in samples)
+        {
+            s.PresentMutations.Count(m => m.Kind == SpikeMutationKind.Deletion).Should().BeOneOf(0, 3);
+        }
+        samples.Select(s => s.Sequence.Length).Distinct().Should().BeEquivalentTo([1270, 1273]);
+    }
 }
