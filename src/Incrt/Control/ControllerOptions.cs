@@ -1,0 +1,126 @@
+using Incrt.Energy;
+using Incrt.Surgery;
+
+namespace Incrt.Control;
+
+/// <summary>Which token representations feed the covariance C = XᵀX/n of the residual operator (docs/algorithm.md §2).</summary>
+public enum CovarianceSource
+{
+    /// <summary>The layer's own input, averaged over the batch with padding excluded [inferred, default].</summary>
+    BatchMean,
+    /// <summary>The layer's input for the first sequence of the batch only [ref-code].</summary>
+    FirstSequence,
+}
+
+/// <summary>Which per-head statistic decides that a head has become redundant (docs/algorithm.md §4).</summary>
+public enum PruneStatistic
+{
+    /// <summary>Never prune.</summary>
+    None,
+    /// <summary>G_h = ‖C M_a,h‖_F below φ_g [ref-code].</summary>
+    Reference,
+    /// <summary>The head's energy along the layer's minor direction, |u−ᵀ sym(C M_a,h) u−|, below φ_g [paper: MCA-based
+    /// pruning; the exact statistic is not public, this reading is inferred].</summary>
+    MinorDirection,
+}
+
+/// <summary>How the controller initialises a head it grows (maps onto <see cref="Attention.HeadInit"/>).</summary>
+public enum GrowthInit
+{
+    /// <summary>Fresh random weights [ref-code].</summary>
+    Random,
+    /// <summary>Antisymmetric form seeded with the plane (u+, u−) [inferred].</summary>
+    EigenSeeded,
+    /// <summary>Random weights with a zero output projection [inferred].</summary>
+    FunctionPreserving,
+    /// <summary>Eigen-seeded and function preserving [inferred].</summary>
+    EigenSeededFunctionPreserving,
+}
+
+/// <summary>
+/// Every setting of <see cref="HeadController"/>, with its origin: [paper] the INCRT paper's abstract and summaries,
+/// [ref-code] the author's public code, [inferred] this library's choice (docs/algorithm.md §4).
+/// </summary>
+public sealed record ControllerOptions
+{
+    /// <summary>Optimizer steps between controller calls. Default 5 [ref-code].</summary>
+    public int Interval { get; init; } = 5;
+
+    /// <summary>Estimator mode and step sizes. Default online Oja/MCA with η+ = 1/(10d), η− = η+/2 [paper].</summary>
+    public EstimatorOptions Estimator { get; init; } = new();
+
+    /// <summary>Where X comes from. Default <see cref="CovarianceSource.BatchMean"/> [inferred].</summary>
+    public CovarianceSource Covariance { get; init; } = CovarianceSource.BatchMean;
+
+    /// <summary>Calls whose ‖A_res‖_F are collected for Γ(0) (median) before any decision. Default 16 [ref-code].</summary>
+    public int CalibrationCalls { get; init; } = EnergyCalibration.DefaultBatches;
+
+    /// <summary>Explicit θ_w (overrides 0.1 Γ(0)).</summary>
+    public double? ThetaW { get; init; }
+
+    /// <summary>Explicit φ_w (overrides 0.5 θ_w).</summary>
+    public double? PhiW { get; init; }
+
+    /// <summary>Explicit φ_g (overrides 0.01 θ_w).</summary>
+    public double? PhiG { get; init; }
+
+    /// <summary>κ_T of the dwell time. Default 2 [ref-code].</summary>
+    public double KappaT { get; init; } = 2.0;
+
+    /// <summary>ε of the dwell time (target Oja accuracy). Default 0.05 [ref-code].</summary>
+    public double Epsilon { get; init; } = 0.05;
+
+    /// <summary>Dwell time used when Δ+ &lt; 1e-8. Default 10000 calls [ref-code].</summary>
+    public int DwellWithoutGap { get; init; } = 10_000;
+
+    /// <summary>
+    /// Upper bound on the dwell time in calls, or null for the raw formula. The formula scales as 1/(η+ Δ+²), so with a
+    /// batch-mean covariance (entries O(1) instead of O(n)) it can reach millions of calls and growth never happens
+    /// within a run. Default 20 calls [inferred].
+    /// </summary>
+    public int? MaxDwellCalls { get; init; } = 20;
+
+    /// <summary>Prune statistic. Default <see cref="PruneStatistic.Reference"/>.</summary>
+    public PruneStatistic Prune { get; init; } = PruneStatistic.Reference;
+
+    /// <summary>Consecutive calls a head's statistic must stay below φ_g before it is pruned. Default 100 [ref-code].</summary>
+    public int PruneWindow { get; init; } = 100;
+
+    /// <summary>Calls a head must have lived before it can be pruned. Default 100 [inferred; the reference's ≈1.5M-call
+    /// guard means it never prunes].</summary>
+    public int PruneAgeGuard { get; init; } = 100;
+
+    /// <summary>Initialisation of grown heads. Default <see cref="GrowthInit.EigenSeeded"/> [inferred].</summary>
+    public GrowthInit NewHead { get; init; } = GrowthInit.EigenSeeded;
+
+    /// <summary>Optimizer state of grown heads. Default zero [ref-code].</summary>
+    public NewHeadMoments Moments { get; init; } = NewHeadMoments.Zero;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Estimator, nameof(Estimator));
+        Positive(Interval, nameof(Interval));
+        Positive(CalibrationCalls, nameof(CalibrationCalls));
+        PositiveFinite(ThetaW, nameof(ThetaW));
+        PositiveFinite(PhiW, nameof(PhiW));
+        PositiveFinite(PhiG, nameof(PhiG));
+        PositiveFinite(KappaT, nameof(KappaT));
+        if (!(Epsilon > 0 && Epsilon < 1)) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be in (0, 1).");
+        Positive(DwellWithoutGap, nameof(DwellWithoutGap));
+        if (MaxDwellCalls is < 0) throw new ArgumentOutOfRangeException(nameof(MaxDwellCalls), MaxDwellCalls, "MaxDwellCalls must be ≥ 0 or null.");
+        Positive(PruneWindow, nameof(PruneWindow));
+        if (PruneAgeGuard < 0) throw new ArgumentOutOfRangeException(nameof(PruneAgeGuard), PruneAgeGuard, "PruneAgeGuard must be ≥ 0.");
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
+    }
+
+    private static void PositiveFinite(double? value, string name)
+    {
+        if (value is { } v && !(v > 0 && double.IsFinite(v)))
+            throw new ArgumentOutOfRangeException(name, v, $"{name} must be finite and positive.");
+    }
+}
