@@ -154,7 +154,7 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         if (state.Draws < 0) throw new ArgumentException("state.Draws must be ≥ 0.", nameof(state));
         using var p = torch.tensor(state.UPlus, dtype: ScalarType.Float64);
         using var n = torch.tensor(state.UMinus, dtype: ScalarType.Float64);
-        try { _tracker.SetVectors(p, n); }
+        try { _tracker.Restore(p, n); }
         catch (ArgumentException e) { throw new ArgumentException($"state vectors are invalid: {e.Message}", nameof(state), e); }
         _draws = state.Draws;
     }
