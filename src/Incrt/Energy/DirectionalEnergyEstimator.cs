@@ -124,6 +124,8 @@ public sealed class DirectionalEnergyEstimator : IDisposable
     /// <see cref="EstimatorOptions.Seed"/> and the number of draws so far.
     /// </summary>
     /// <param name="basis">Captured basis (null = empty); its complement must have ≥ 2 dimensions.</param>
+    /// <remarks>Call it after appending u+ (or u−) to the basis: the captured vector lies in span(Q), where A_res is zero,
+    /// so tracking would otherwise restart from a null direction.</remarks>
     public void Redraw(CapturedBasis? basis)
     {
         ThrowIfDisposed();
