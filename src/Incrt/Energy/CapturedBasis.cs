@@ -75,8 +75,8 @@ public sealed class CapturedBasis : IDisposable
         if (norm0 == 0) throw new ArgumentException("u must be non-zero.", nameof(u));
         if (IsFull) throw new ArgumentException($"u cannot be appended: the basis already spans all {Dimension} dimensions.", nameof(u));
         var w = v / norm0;
-        for (int pass = 0; pass < 2; pass++)
-            w = w - _q.matmul(_q.t().matmul(w));
+        w = w - _q.matmul(_q.t().matmul(w)); // Gram–Schmidt ...
+        w = w - _q.matmul(_q.t().matmul(w)); // ... twice: the second pass removes the first pass's round-off
         double residual = w.to(ScalarType.Float64).norm().item<double>();
         if (!(residual > DependenceTolerance(_q.dtype)))
             throw new ArgumentException($"u is numerically dependent on the captured basis (relative residual {residual:G3}).", nameof(u));
@@ -153,12 +153,16 @@ public sealed class CapturedBasis : IDisposable
         var q = _q.to(ScalarType.Float64, CPU);
         for (int attempt = 0; attempt < 16; attempt++)
         {
+            using var inner = NewDisposeScope();
             var g = torch.randn(new long[] { Dimension }, dtype: ScalarType.Float64, generator: generator);
-            for (int pass = 0; pass < 2; pass++)
-                g = g - q.matmul(q.t().matmul(g));
+            g = g - q.matmul(q.t().matmul(g));
+            g = g - q.matmul(q.t().matmul(g));
             double n = g.norm().item<double>();
             if (n > 1e-6)
-                return (g / n).to(_q.dtype, _q.device).MoveToOuterDisposeScope();
+            {
+                // Two hops out: past the attempt scope, then past the method scope, to the caller.
+                return (g / n).to(_q.dtype, _q.device).MoveToOuterDisposeScope().MoveToOuterDisposeScope();
+            }
         }
         throw new InvalidOperationException("Could not draw a vector in the complement of Q.");
     }
@@ -206,6 +210,7 @@ public sealed class CapturedBasis : IDisposable
         {
             for (int j = 0; j < k; j++)
             {
+                using var scope = NewDisposeScope();
                 var col = new double[d];
                 for (int i = 0; i < d; i++) col[i] = state[i, j];
                 using var t = torch.tensor(col, dtype: ScalarType.Float64);

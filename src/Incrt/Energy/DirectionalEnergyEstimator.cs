@@ -124,6 +124,8 @@ public sealed class DirectionalEnergyEstimator : IDisposable
     /// <see cref="EstimatorOptions.Seed"/> and the number of draws so far.
     /// </summary>
     /// <param name="basis">Captured basis (null = empty); its complement must have ≥ 2 dimensions.</param>
+    /// <remarks>Call it after appending u+ (or u−) to the basis: the captured vector lies in span(Q), where A_res is zero,
+    /// so tracking would otherwise restart from a null direction.</remarks>
     public void Redraw(CapturedBasis? basis)
     {
         ThrowIfDisposed();
@@ -154,7 +156,7 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         if (state.Draws < 0) throw new ArgumentException("state.Draws must be ≥ 0.", nameof(state));
         using var p = torch.tensor(state.UPlus, dtype: ScalarType.Float64);
         using var n = torch.tensor(state.UMinus, dtype: ScalarType.Float64);
-        try { _tracker.SetVectors(p, n); }
+        try { _tracker.Restore(p, n); }
         catch (ArgumentException e) { throw new ArgumentException($"state vectors are invalid: {e.Message}", nameof(state), e); }
         _draws = state.Draws;
     }

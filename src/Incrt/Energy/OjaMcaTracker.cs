@@ -149,6 +149,29 @@ public sealed class OjaMcaTracker : IDisposable
         Replace(p.MoveToOuterDisposeScope(), (n / rest).MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// Checkpoint restore: if the vectors are already unit and orthogonal (within 1e-6) they are stored bit-for-bit
+    /// (converted to the current dtype/device) so a resumed run follows the same trajectory; otherwise as <see cref="SetVectors"/>.
+    /// </summary>
+    internal void Restore(Tensor uPlus, Tensor uMinus)
+    {
+        ThrowIfDisposed();
+        CheckVector(uPlus, nameof(uPlus));
+        CheckVector(uMinus, nameof(uMinus));
+        using var scope = NewDisposeScope();
+        var p = uPlus.detach().to(ScalarType.Float64);
+        var n = uMinus.detach().to(ScalarType.Float64);
+        var v = torch.stack(new[] { p.norm(), n.norm(), p.dot(n) }).cpu().data<double>().ToArray();
+        bool clean = v.All(double.IsFinite) && Math.Abs(v[0] - 1) < 1e-6 && Math.Abs(v[1] - 1) < 1e-6 && Math.Abs(v[2]) < 1e-6;
+        if (!clean)
+        {
+            SetVectors(uPlus, uMinus);
+            return;
+        }
+        Replace(uPlus.detach().to(_uPlus.dtype, _uPlus.device).clone().MoveToOuterDisposeScope(),
+                uMinus.detach().to(_uPlus.dtype, _uPlus.device).clone().MoveToOuterDisposeScope());
+    }
+
     /// <summary>Draws u+ in the complement of <paramref name="basis"/>, then u− in the complement of both Q and u+.</summary>
     /// <exception cref="InvalidOperationException">The complement of Q has fewer than two dimensions.</exception>
     public void Redraw(CapturedBasis basis, Generator generator)

@@ -73,7 +73,7 @@ internal static class EnergyTestMath
 
     public static double[] Column(Matrix<double> m, int j) => m.Column(j).ToArray();
 
-    public static double[] ToHost(Tensor t) => t.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+    public static double[] ToHost(Tensor t) => t.numel() == 0 ? Array.Empty<double>() : t.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
 
     public static double[,] ToHost2D(Tensor t)
     {
