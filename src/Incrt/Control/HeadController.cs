@@ -213,12 +213,23 @@ public sealed class HeadController : IDisposable
             CallsSinceChange++;
             _lastDwell = GrowthGate.DwellCalls(reading.GapPlus, _estimator.EtaPlus, _o.KappaT, _o.Epsilon, _o.DwellWithoutGap, _o.MaxDwellCalls);
 
+            if (Thresholds is null || (_o.ThetaW is null && _o.Thresholds == ThresholdMode.Relative && Gamma0 is not null))
+            {
+                if (Gamma0 is not null)
+                {
+                    // Relative mode: θ_w follows the layer's current total directional energy ‖sym(C M_a)‖_F.
+                    using var full = ResidualOperator.Build(c, motor);
+                    double energy = full.norm().item<double>();
+                    if (!double.IsFinite(energy)) return Skip(step, call, "energy");
+                    Thresholds = Derive(energy);
+                }
+            }
             if (Thresholds is null)
             {
                 _calibration.Add(reading.FrobeniusNorm);
                 if (!_calibration.IsComplete) { _lastDecision = "calibrating"; return null; }
                 Gamma0 = _calibration.Gamma0;
-                Thresholds = EnergyThresholds.FromGamma0(Gamma0.Value, null, _o.PhiW, _o.PhiG);
+                Thresholds = Derive(Gamma0.Value);
                 _callsSinceGrowth = 0;
                 CallsSinceChange = 0;
                 _lastDecision = "calibrated";
@@ -228,6 +239,13 @@ public sealed class HeadController : IDisposable
             var pruned = TryPrune(step, call, optimizer, reading, stats);
             if (pruned is not null) return pruned;
             return TryGrow(step, call, optimizer, reading);
+        }
+
+        /// <summary>θ_w = ratio·reference, φ_w and φ_g from it, explicit values winning.</summary>
+        private EnergyThresholds Derive(double reference)
+        {
+            double theta = _o.ThetaRatio * Math.Max(reference, double.Epsilon);
+            return EnergyThresholds.FromGamma0(theta / EnergyThresholds.ThetaRatio, theta, _o.PhiW, _o.PhiG);
         }
 
         private (Tensor C, long Tokens) Covariance(Tensor x, Tensor? mask)

@@ -1,0 +1,45 @@
+namespace Incrt.Training;
+
+/// <summary>Settings of <see cref="Trainer"/>; defaults follow the INCRT reference code (docs/algorithm.md §6).</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Passes over the training data. Default 3.</summary>
+    public int Epochs { get; init; } = 3;
+
+    /// <summary>Peak AdamW learning rate. Default 1e-3 [ref-code].</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>AdamW weight decay. Default 0.01 [ref-code].</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Linear warm-up steps. Default 500 [ref-code].</summary>
+    public int WarmupSteps { get; init; } = 500;
+
+    /// <summary>Cosine floor as a fraction of the peak rate. Default 0.1 [ref-code].</summary>
+    public double MinLearningRateFraction { get; init; } = 0.1;
+
+    /// <summary>Global gradient-norm clip; 0 disables. Default 1.0 [ref-code].</summary>
+    public double ClipNorm { get; init; } = 1.0;
+
+    /// <summary>Steps between progress reports. Default 50.</summary>
+    public int ProgressEvery { get; init; } = 50;
+
+    /// <summary>Evaluate on the validation set this many times per epoch (at evenly spaced steps, the last at the end
+    /// of the epoch). Default 1.</summary>
+    public int EvaluationsPerEpoch { get; init; } = 1;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and positive.");
+        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be ≥ 0.");
+        if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "WarmupSteps must be ≥ 0.");
+        if (!(MinLearningRateFraction >= 0 && MinLearningRateFraction <= 1))
+            throw new ArgumentOutOfRangeException(nameof(MinLearningRateFraction), MinLearningRateFraction, "must be in [0, 1].");
+        if (!(ClipNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "ClipNorm must be ≥ 0.");
+        if (ProgressEvery < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEvery), ProgressEvery, "ProgressEvery must be ≥ 1.");
+        if (EvaluationsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(EvaluationsPerEpoch), EvaluationsPerEpoch, "must be ≥ 1.");
+    }
+}
