@@ -1,0 +1,23 @@
+using System.Text.Json;
+
+namespace Incrt.Samples.Common;
+
+/// <summary>Writes a results object as indented JSON, atomically (temporary file, then rename).</summary>
+public static class ResultsFile
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Serialises <paramref name="results"/> to <paramref name="path"/>.</summary>
+    public static void Write(string path, object results)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = full + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(results, results.GetType(), Json));
+        File.Move(tmp, full, overwrite: true);
+    }
+}
