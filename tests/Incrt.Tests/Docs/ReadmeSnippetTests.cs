@@ -1,0 +1,62 @@
+using FluentAssertions;
+using Xunit;
+
+namespace Incrt.Tests.Docs;
+
+/// <summary>The README's code snippets live here, so they compile and run with every test run.</summary>
+public class ReadmeSnippetTests
+{
+    [Fact]
+    public void Growable_attention_snippet_runs()
+    {
+        // README: "Growable attention" — begin
+        using var scope = torch.NewDisposeScope();
+        var layer = new GrowableMultiHeadAttention(new AttentionOptions(DModel: 64, HeadDim: 16, InitialHeads: 1, MaxHeads: 8));
+        var optimizer = torch.optim.AdamW(layer.parameters().ToArray(), lr: 1e-3);   // materialise the parameters
+
+        var x = torch.randn(4, 10, 64);                                  // (B, T, d_model)
+        var padding = torch.zeros(4, 10, dtype: torch.ScalarType.Bool); // true = padding
+        var y = layer.forward(x, padding);                               // (B, T, d_model)
+
+        // Add a head that does not change the output yet, and resize AdamW's moments with it.
+        HeadSurgery.AddHead(layer, optimizer, HeadInit.FunctionPreserving);
+        // Remove head 0; the other heads and their optimizer moments stay bit-identical.
+        HeadSurgery.RemoveHeads(layer, optimizer, new[] { 0 });
+        // README: "Growable attention" — end
+
+        y.shape.Should().Equal(4, 10, 64);
+        layer.HeadCount.Should().Be(1);
+        layer.HeadIds.Should().Equal(1);
+    }
+
+    [Fact]
+    public void Training_loop_snippet_runs()
+    {
+        torch.manual_seed(0);
+        var batches = Enumerable.Range(0, 40).Select(i =>
+            (Ids: torch.randint(3, 50, new long[] { 8, 12 }), Mask: torch.zeros(8, 12, dtype: torch.ScalarType.Bool),
+             Labels: torch.randint(0, 2, new long[] { 8 }))).ToList();
+
+        // README: "Training loop" — begin
+        var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 50, MaxLength: 12, DModel: 32, HeadDim: 8));
+        var optimizer = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
+        using var controller = new HeadController(model.GrowableLayers, optimizer, new ControllerOptions(), model: model);
+        controller.HeadChanged += (_, e) => Console.WriteLine($"step {e.Step}: {e.Kind} → {e.HeadsAfter} heads");
+
+        long step = 0;
+        foreach (var (ids, mask, labels) in batches)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = torch.nn.functional.cross_entropy(model.forward(ids, mask), labels);
+            loss.backward();
+            optimizer.step();
+            controller.Step(step++, loss.item<float>());                 // after optimizer.step()
+        }
+        // README: "Training loop" — end
+
+        controller.Calls.Should().Be(8);
+        controller.Trace.Rows.Should().HaveCount(8);
+        model.GrowableLayers[0].HeadCount.Should().BeGreaterThanOrEqualTo(1);
+    }
+}
