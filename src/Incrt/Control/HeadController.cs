@@ -89,8 +89,13 @@ public sealed class HeadController : IDisposable
     /// <summary>The last finite reading of layer <paramref name="layer"/>, or null.</summary>
     public SpectrumReading? LastReading(int layer) => _layers[layer].LastReading;
 
-    /// <summary>The captured basis Q of layer <paramref name="layer"/> (one column per grown head that still lives).</summary>
-    public CapturedBasis Basis(int layer) => _layers[layer].Basis;
+    /// <summary>The captured basis Q of layer <paramref name="layer"/> (one column per grown head that still lives,
+    /// also after heads were removed outside the controller).</summary>
+    public CapturedBasis Basis(int layer)
+    {
+        _layers[layer].Reconcile(_calls);
+        return _layers[layer].Basis;
+    }
 
     /// <summary>Controller calls since any layer last grew or pruned (or since calibration finished).</summary>
     public long CallsSinceLastChange => _layers.Min(l => l.CallsSinceChange);
@@ -192,8 +197,31 @@ public sealed class HeadController : IDisposable
             return Event(step, call, HeadEventKind.SkippedNonFinite, -1, -1, LastReading);
         }
 
+        /// <summary>
+        /// Brings the bookkeeping in line with heads added or removed outside the controller (e.g. by
+        /// <see cref="HeadSurgery"/>): drops Q columns and counters of heads that no longer exist, registers new heads.
+        /// </summary>
+        public void Reconcile(long call)
+        {
+            var alive = Layer.HeadIds.ToHashSet();
+            for (int j = _columnOwner.Count - 1; j >= 0; j--)
+            {
+                if (alive.Contains(_columnOwner[j])) continue;
+                Basis.Remove(j);
+                _columnOwner.RemoveAt(j);
+            }
+            foreach (var gone in _birthCall.Keys.Where(id => !alive.Contains(id)).ToList())
+            {
+                _birthCall.Remove(gone);
+                _belowCount.Remove(gone);
+            }
+            foreach (var id in alive) _birthCall.TryAdd(id, call);
+            if (_lastStatistics.Length != Layer.HeadCount) _lastStatistics = Array.Empty<double>();
+        }
+
         public HeadEvent? Act(long step, long call, optim.Optimizer? optimizer)
         {
+            Reconcile(call);
             var (x, mask) = Layer.LastInput;
             if (x is null) { _lastDecision = "no-input"; return null; }
 
