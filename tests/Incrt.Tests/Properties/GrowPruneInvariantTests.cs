@@ -1,6 +1,6 @@
 using CsCheck;
 using FluentAssertions;
-using Incrt.Energy;
+using Incrt.Persistence;
 using Incrt.Tests.Attention;
 using Xunit;
 using static TorchSharp.torch;
@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace Incrt.Tests.Properties;
 
 /// <summary>
-/// Random sequences of {train step, grow (each HeadInit), prune, controller call on random-energy inputs} keep every
+/// Random sequences of {train step, grow (each HeadInit), prune, controller call on random-energy inputs, save + load}
+/// keep every
 /// invariant after every operation; CsCheck shrinks a failure to a minimal sequence. Iterations default to 60;
 /// set INCRT_PROPERTY_ITER for a longer run (e.g. INCRT_PROPERTY_ITER=2000 dotnet test --filter Properties).
 /// </summary>
@@ -17,7 +18,7 @@ public class GrowPruneInvariantTests
     private const int D = 8;
     private static readonly long Iterations = long.TryParse(Environment.GetEnvironmentVariable("INCRT_PROPERTY_ITER"), out var n) ? n : 60;
 
-    private enum Op { Train, GrowRandom, GrowPreserving, GrowSeeded, Prune, Control }
+    private enum Op { Train, GrowRandom, GrowPreserving, GrowSeeded, Prune, Control, SaveLoad }
 
     private static readonly Gen<(Op Op, int Arg)[]> Sequences =
         Gen.Select(Gen.Enum<Op>(), Gen.Int[0, 1000]).Array[1, 24];
@@ -32,9 +33,11 @@ public class GrowPruneInvariantTests
     private static void Run((Op Op, int Arg)[] ops)
     {
         using var scope = NewDisposeScope();
-        using var layer = new GrowableMultiHeadAttention(new AttentionOptions(D, HeadDim: 2, InitialHeads: 1, MaxHeads: 5, Seed: 1));
-        layer.eval();
-        var opt = optim.AdamW(layer.parameters().ToArray(), lr: 1e-2);
+        using var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 20, MaxLength: 8, DModel: D, HeadDim: 2,
+            MaxHeads: 5, Dropout: 0, Seed: 1));
+        model.eval();
+        var layer = model.GrowableLayers[0];
+        var opt = optim.AdamW(model.parameters().ToArray(), lr: 1e-2);
         using var controller = new HeadController(new[] { layer }, opt, new ControllerOptions
         {
             Interval = 1, ThetaW = 1e-3, MaxDwellCalls = 0, PruneWindow = 1, PruneAgeGuard = 0, PhiG = 2e-3,
@@ -54,8 +57,11 @@ public class GrowPruneInvariantTests
             {
                 case Op.Train:
                     opt.zero_grad();
-                    layer.forward(randn(new long[] { 3, 4, D }, generator: gen)).square().mean().backward();
+                    model.forward(randint(3, 20, new long[] { 3, 6 }, generator: gen)).square().mean().backward();
                     opt.step();
+                    break;
+                case Op.SaveLoad:
+                    CheckRoundTrip(model, opt, controller);
                     break;
                 case Op.GrowRandom or Op.GrowPreserving or Op.GrowSeeded when h < layer.Options.MaxHeads:
                     var u = Enumerable.Range(0, D).Select(i => Math.Sin(arg + i)).ToArray();
@@ -85,7 +91,33 @@ public class GrowPruneInvariantTests
                     break;
             }
             CheckInvariants(layer, opt, controller, probe);
-            if (kept is not null && op != Op.Train) CheckKept(before, Snapshot(layer, opt), kept);
+            if (kept is not null && op is not (Op.Train or Op.SaveLoad)) CheckKept(before, Snapshot(layer, opt), kept);
+        }
+    }
+
+    private static void CheckRoundTrip(IncrtClassifier model, optim.Optimizer opt, HeadController controller)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"incrt-prop-{Guid.NewGuid():N}.incrt");
+        try
+        {
+            IncrtCheckpoint.Save(path, model, opt, controller);
+            var loaded = IncrtCheckpoint.Load(path);
+            using var copy = loaded.Model;
+            copy.GrowableLayers[0].HeadIds.Should().Equal(model.GrowableLayers[0].HeadIds);
+            var original = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, p) in copy.named_parameters())
+                p.Same(original[name]).Should().BeTrue($"{name} survives save + load");
+            var opt2 = optim.AdamW(copy.parameters().ToArray(), lr: 1e-2);
+            loaded.RestoreOptimizer(opt2);
+            using var controller2 = loaded.CreateController(opt2);
+            controller2.Basis(0).Matrix.Same(controller.Basis(0).Matrix).Should().BeTrue("Q survives save + load");
+            var slots = HeadSurgery.CollectSlots(model.GrowableLayers[0], opt).Select(s => s.Get()).Where(t => t is not null).ToList();
+            var slots2 = HeadSurgery.CollectSlots(copy.GrowableLayers[0], opt2).Select(s => s.Get()).Where(t => t is not null).ToList();
+            slots2.Zip(slots).Should().OnlyContain(p => p.First!.Same(p.Second!), "optimizer moments survive save + load");
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 
