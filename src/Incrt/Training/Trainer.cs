@@ -33,8 +33,11 @@ public sealed class Trainer
     /// <summary>The controller called after each step, or null for a fixed architecture.</summary>
     public HeadController? Controller { get; set; }
 
-    /// <summary>Optimizer steps taken so far.</summary>
+    /// <summary>Optimizer steps taken so far (including skipped ones).</summary>
     public long Step { get; private set; }
+
+    /// <summary>Steps whose loss or gradients were not finite and whose update was therefore skipped.</summary>
+    public long SkippedSteps { get; private set; }
 
     /// <summary>Raised every <see cref="TrainerOptions.ProgressEvery"/> steps.</summary>
     public event Action<TrainingProgress>? Progress;
@@ -92,7 +95,9 @@ public sealed class Trainer
 
     private double CurrentLearningRate => Optimizer.ParamGroups.First().LearningRate;
 
-    private double TrainStep(SequenceBatch batch, long totalSteps)
+    /// <summary>One optimizer step on <paramref name="batch"/> (schedule, clipping, non-finite guard); returns the loss,
+    /// NaN when the update was skipped. Does not call the controller.</summary>
+    public double TrainStep(SequenceBatch batch, long totalSteps)
     {
         _model.train();
         double factor = LearningRateSchedule.WarmupCosine(Step, _options.WarmupSteps, totalSteps, _options.MinLearningRateFraction);
@@ -105,11 +110,21 @@ public sealed class Trainer
         if (!double.IsFinite(value))
         {
             // A non-finite loss must not reach the weights (and the controller skips the call).
+            SkippedSteps++;
             Step++;
             return value;
         }
         loss.backward();
-        if (_options.ClipNorm > 0) nn.utils.clip_grad_norm_(_model.parameters(), _options.ClipNorm);
+        // The global gradient norm (clipping when enabled); a non-finite norm means a NaN/Inf gradient somewhere:
+        // skip the update so it never reaches the weights or the optimizer moments.
+        double norm = nn.utils.clip_grad_norm_(_model.parameters(), _options.ClipNorm > 0 ? _options.ClipNorm : double.MaxValue);
+        if (!double.IsFinite(norm))
+        {
+            Optimizer.zero_grad();
+            SkippedSteps++;
+            Step++;
+            return double.NaN;
+        }
         Optimizer.step();
         Step++;
         return value;
