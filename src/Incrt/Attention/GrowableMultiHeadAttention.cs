@@ -178,7 +178,8 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
     /// <summary>
     /// ‖C M_a,h‖_F for every head, (H), detached, in <paramref name="covariance"/>'s dtype and device, without forming
     /// any d×d per-head matrix: with A_h = C [W_Q,h, W_K,h] and B_h = [W_K,h, −W_Q,h] (d × 2d_k),
-    /// C M_a,h = A_h B_hᵀ / 2 and ‖A_h B_hᵀ‖²_F = Σ (A_hᵀA_h) ⊙ (B_hᵀB_h). Cost O(d²·H·d_k) instead of O(H·d³).
+    /// C M_a,h = A_h B_hᵀ / 2 and ‖A_h B_hᵀ‖²_F = Σ (A_hᵀA_h) ⊙ (B_hᵀB_h). Cost O(d²·H·d_k) instead of O(H·d³)
+    /// (heads with 4·d_k ≥ d use the direct product, which is cheaper for them).
     /// </summary>
     /// <param name="covariance">C, shape (d, d), symmetric.</param>
     public Tensor AntisymmetricCovarianceNorms(Tensor covariance)
@@ -188,6 +189,13 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
         var (wq, wk) = QueryKeyWeights();
         wq = wq.to(covariance.dtype, covariance.device);
         wk = wk.to(covariance.dtype, covariance.device);
+        if (4 * HeadDim >= DModel)
+        {
+            // Wide heads: the rank-2d_k route costs more than forming M_a,h = (W_Q W_Kᵀ − W_K W_Qᵀ)/2 and C M_a,h.
+            var m = wq.matmul(wk.transpose(1, 2));
+            var direct = covariance.detach().unsqueeze(0).matmul((m - m.transpose(1, 2)) / 2).flatten(1).norm(1);
+            return direct.MoveToOuterDisposeScope();
+        }
         var a = covariance.detach().matmul(cat(new[] { wq, wk }, 2));         // (H, d, 2d_k)
         var b = cat(new[] { wk, -wq }, 2);                                      // (H, d, 2d_k)
         var sq = (a.transpose(1, 2).matmul(a) * b.transpose(1, 2).matmul(b)).sum(new long[] { 1, 2 });
