@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Incrt.Benchmarks;
 
@@ -34,15 +35,15 @@ internal static class Harness
     {
         for (int i = 0; i < s.Warmup; i++) { a(); b(); }
         int na = InnerCount(a, s.SampleMs), nb = InnerCount(b, s.SampleMs);
-        var ta = new List<double>(); var tb = new List<double>(); var r = new List<double>();
+        var ta = new List<double>(); var tb = new List<double>(); var r = new List<double>(); var rc = new List<double>();
         for (int rep = 0; rep < s.Reps; rep++)
         {
-            double x, y;
-            if (rep % 2 == 0) { x = Sample(a, na); y = Sample(b, nb); }
-            else { y = Sample(b, nb); x = Sample(a, na); }
-            ta.Add(x); tb.Add(y); r.Add(x / y);
+            double x, y, cx, cy;
+            if (rep % 2 == 0) { x = Sample(a, na); cx = LastCpuMs; y = Sample(b, nb); cy = LastCpuMs; }
+            else { y = Sample(b, nb); cy = LastCpuMs; x = Sample(a, na); cx = LastCpuMs; }
+            ta.Add(x); tb.Add(y); r.Add(x / y); rc.Add(cx / cy);
         }
-        return new Paired(ta.ToArray(), tb.ToArray(), r.ToArray());
+        return new Paired(ta.ToArray(), tb.ToArray(), r.ToArray(), rc.ToArray());
     }
 
     /// <summary>Per-call milliseconds of <paramref name="a"/>: warm-up then <see cref="Settings.Reps"/> samples.</summary>
@@ -55,14 +56,36 @@ internal static class Harness
 
     private static double Sample(Action a, int n)
     {
+        double cpu0 = CpuMs();
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < n; i++) a();
-        return sw.Elapsed.TotalMilliseconds / n;
+        double wall = sw.Elapsed.TotalMilliseconds / n;
+        LastCpuMs = (CpuMs() - cpu0) / n;
+        return wall;
     }
+
+    /// <summary>Process CPU milliseconds per call of the last sample: robust against other processes on the box
+    /// (a loaded machine stretches wall time, not CPU time), but blind to idle waits.</summary>
+    [ThreadStatic] public static double LastCpuMs;
+
+    /// <summary>CPU time of the whole process (all threads) in milliseconds.</summary>
+    public static double CpuMs()
+    {
+        if (OperatingSystem.IsLinux() && clock_gettime(2 /* CLOCK_PROCESS_CPUTIME_ID */, out var ts) == 0)
+            return ts.Seconds * 1e3 + ts.Nanoseconds / 1e6;
+        return Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [DllImport("libc", SetLastError = false)]
+    private static extern int clock_gettime(int clockId, out TimeSpec ts);
 }
 
-internal sealed record Paired(double[] A, double[] B, double[] Ratios)
+internal sealed record Paired(double[] A, double[] B, double[] Ratios, double[] CpuRatios)
 {
+    public double MedianCpuRatio => Harness.Median(CpuRatios);
     public double MedianA => Harness.Median(A);
     public double MedianB => Harness.Median(B);
     public double MedianRatio => Harness.Median(Ratios);
