@@ -76,6 +76,7 @@ foreach (var n in threads)
         };
         report.Cases.Add(r);
         Console.WriteLine(r.Markdown());
+        report.Write(outDir);                                          // after every case: an aborted run keeps its results
         if (c == "soak" && r.TargetMet == false) failed = true;
     }
 }
