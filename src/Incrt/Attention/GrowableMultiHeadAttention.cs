@@ -113,18 +113,28 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
 
         // One projection for every head: (d, 3·H·d_k) columns ordered (Q|K|V, head, d_k).
         var w = in_proj_weight.permute(2, 1, 0, 3).reshape(d, 3 * h * dk);
-        var qkv = x.matmul(w);                                                  // (B, T, 3·H·d_k)
-        if (in_proj_bias is not null) qkv = qkv + in_proj_bias.permute(1, 0, 2).reshape(3 * h * dk);
-        qkv = qkv.view(b, t, 3, h, dk).permute(2, 0, 3, 1, 4);                 // (3, B, H, T, d_k)
+        var x2 = x.reshape(b * t, d);
+        var qkv = in_proj_bias is null                                          // (B·T, 3·H·d_k); bias fused into the GEMM
+            ? x2.matmul(w)
+            : addmm(in_proj_bias.permute(1, 0, 2).reshape(3 * h * dk), x2, w, beta: 1, alpha: 1);
+        // unbind (backward: one stack) rather than three selects (backward: three zero-filled full-size gradients).
+        var qkvs = qkv.view(b, t, 3, h, dk).permute(2, 0, 3, 1, 4).unbind(0);  // 3 × (B, H, T, d_k)
 
         // SDPA's boolean mask marks keys that take part: the complement of the padding mask, broadcast over H and queries.
         using var attend = keyPaddingMask?.logical_not().view(b, 1, 1, t);
-        var heads = Sdpa(qkv[0], qkv[1], qkv[2], attend, training ? Options.Dropout : 0.0); // (B, H, T, d_k)
+        var heads = Sdpa(qkvs[0], qkvs[1], qkvs[2], attend, training ? Options.Dropout : 0.0); // (B, H, T, d_k)
 
-        var y = heads.transpose(1, 2).reshape(b, t, h * dk).matmul(out_proj_weight.reshape(h * dk, d)); // Σ_h o_h W_O,h
-        if (Options.Aggregation == HeadAggregation.Mean) y = y / h;
-        if (out_proj_bias is not null) y = y + out_proj_bias;
-        return y.MoveToOuterDisposeScope();
+        var o = heads.transpose(1, 2).reshape(b * t, h * dk);                   // (B·T, H·d_k)
+        var wo = out_proj_weight.reshape(h * dk, d);
+        Tensor y;                                                               // Σ_h o_h W_O,h (/H for Mean) + b_O
+        if (Options.Aggregation == HeadAggregation.Mean)
+        {
+            y = o.matmul(wo) / h;
+            if (out_proj_bias is not null) y = y + out_proj_bias;
+        }
+        else
+            y = out_proj_bias is null ? o.matmul(wo) : addmm(out_proj_bias, o, wo, beta: 1, alpha: 1);
+        return y.view(b, t, d).MoveToOuterDisposeScope();
     }
 
     /// <summary>The one place the fused attention kernel is called (TorchSharp spells the flag <c>is_casual</c>).</summary>
@@ -163,6 +173,50 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
         long d = DModel, hk = HeadCount * HeadDim;
         var m = wq.permute(1, 0, 2).reshape(d, hk).matmul(wk.permute(1, 0, 2).reshape(d, hk).t());
         return ((m - m.t()) / 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// ‖C M_a,h‖_F for every head, (H), detached, in <paramref name="covariance"/>'s dtype and device, without forming
+    /// any d×d per-head matrix: with A_h = C [W_Q,h, W_K,h] and B_h = [W_K,h, −W_Q,h] (d × 2d_k),
+    /// C M_a,h = A_h B_hᵀ / 2 and ‖A_h B_hᵀ‖²_F = Σ (A_hᵀA_h) ⊙ (B_hᵀB_h). Cost O(d²·H·d_k) instead of O(H·d³)
+    /// (heads with 4·d_k ≥ d use the direct product, which is cheaper for them).
+    /// </summary>
+    /// <param name="covariance">C, shape (d, d), symmetric.</param>
+    public Tensor AntisymmetricCovarianceNorms(Tensor covariance)
+    {
+        ArgumentNullException.ThrowIfNull(covariance);
+        using var scope = NewDisposeScope();
+        var (wq, wk) = QueryKeyWeights();
+        wq = wq.to(covariance.dtype, covariance.device);
+        wk = wk.to(covariance.dtype, covariance.device);
+        if (4 * HeadDim >= DModel)
+        {
+            // Wide heads: the rank-2d_k route costs more than forming M_a,h = (W_Q W_Kᵀ − W_K W_Qᵀ)/2 and C M_a,h.
+            var m = wq.matmul(wk.transpose(1, 2));
+            var direct = covariance.detach().unsqueeze(0).matmul((m - m.transpose(1, 2)) / 2).flatten(1).norm(1);
+            return direct.MoveToOuterDisposeScope();
+        }
+        var a = covariance.detach().matmul(cat(new[] { wq, wk }, 2));         // (H, d, 2d_k)
+        var b = cat(new[] { wk, -wq }, 2);                                      // (H, d, 2d_k)
+        var sq = (a.transpose(1, 2).matmul(a) * b.transpose(1, 2).matmul(b)).sum(new long[] { 1, 2 });
+        return (sq.clamp_min(0).sqrt() / 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>M_a,h u for every head, (H, d), detached, in <paramref name="u"/>'s dtype and device:
+    /// (W_Q,h (W_K,hᵀu) − W_K,h (W_Q,hᵀu)) / 2, without forming any d×d per-head matrix.</summary>
+    /// <param name="u">Vector of shape (d).</param>
+    public Tensor AntisymmetricFormsTimes(Tensor u)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        using var scope = NewDisposeScope();
+        var (wq, wk) = QueryKeyWeights();
+        wq = wq.to(u.dtype, u.device);
+        wk = wk.to(u.dtype, u.device);
+        var v = u.detach().reshape(1, 1, DModel);
+        var qu = v.matmul(wq);                                                 // (H, 1, d_k) = (W_Qᵀu)ᵀ
+        var ku = v.matmul(wk);
+        var r = ku.matmul(wq.transpose(1, 2)) - qu.matmul(wk.transpose(1, 2)); // (H, 1, d)
+        return (r.squeeze(1) / 2).MoveToOuterDisposeScope();
     }
 
     /// <summary>Frobenius norm of each head's parameters (W_Q, W_K, W_V, W_O and in-projection biases), (H), detached.</summary>

@@ -321,15 +321,15 @@ public sealed class HeadController : IDisposable
         private double[] PruneStatistics(Tensor c, SpectrumReading reading)
         {
             if (_o.Prune == PruneStatistic.None) return new double[Layer.HeadCount].Select(_ => double.PositiveInfinity).ToArray();
-            var ma = Layer.AntisymmetricForms().to(ScalarType.Float64);            // (H, d, d)
+            // Neither statistic forms the per-head d×d forms M_a,h (that cost O(H·d³) per call).
             Tensor s;
             if (_o.Prune == PruneStatistic.Reference)
-                s = c.unsqueeze(0).matmul(ma).flatten(1).norm(1);                  // ‖C M_a,h‖_F
+                s = Layer.AntisymmetricCovarianceNorms(c);                          // ‖C M_a,h‖_F
             else
             {
-                // u−ᵀ sym(C M_a,h) u− = (C u−)ᵀ (M_a,h u−): one batched mat-vec, no per-head d×d product.
+                // u−ᵀ sym(C M_a,h) u− = (C u−)ᵀ (M_a,h u−).
                 var u = tensor(reading.UMinus.ToArray(), ScalarType.Float64, c.device);
-                s = ma.matmul(u).matmul(c.matmul(u)).abs();
+                s = Layer.AntisymmetricFormsTimes(u).matmul(c.matmul(u)).abs();
             }
             return s.cpu().data<double>().ToArray();
         }

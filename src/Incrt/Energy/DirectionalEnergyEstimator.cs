@@ -13,7 +13,7 @@ namespace Incrt.Energy;
 /// <para>Non-finite policy: if A_res has a NaN/±Inf entry (detected from ‖A_res‖_F, so an overflowing norm counts too)
 /// <see cref="ObserveOperator"/> returns <see cref="SpectrumReading.NonFinite"/> (IsFinite = false) and changes nothing;
 /// no exception is thrown so the controller can simply skip the step.</para>
-/// <para>Cost per call: eigh of a d×d matrix, <see cref="EstimatorOptions.Iterations"/> tracker updates and three
+/// <para>Cost per call: eigh (exact mode) or eigvalsh (online mode) of a d×d matrix, <see cref="EstimatorOptions.Iterations"/> tracker updates and three
 /// host syncs (norm check, four eigenvalues, final read-back of the vectors).</para>
 /// <para>Tracker vectors follow the dtype/device of the last observed operator. Owns tensors; dispose it.</para>
 /// </remarks>
@@ -81,7 +81,8 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         if (!double.IsFinite(fro))
             return SpectrumReading.NonFinite(Options.Mode, fro);
 
-        using var spectrum = ExactSpectrum.Compute(a, checkFinite: false);
+        // The online mode needs only the eigenvalues (gaps, γ*): eigvalsh instead of eigh.
+        using var spectrum = ExactSpectrum.Compute(a, checkFinite: false, withVectors: Options.Mode == EstimatorMode.Exact);
         if (Options.Mode == EstimatorMode.Online)
         {
             _tracker.Step(a, spectrum.GammaStar, Options.Iterations);

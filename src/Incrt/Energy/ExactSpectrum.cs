@@ -54,23 +54,34 @@ public sealed class ExactSpectrum : IDisposable
     public double GammaStar { get; }
 
     /// <summary>Unit eigenvector of λ1, shape (d). The caller owns the returned tensor.</summary>
-    public Tensor UPlus() => Eigenvectors.select(1, Eigenvectors.shape[1] - 1).contiguous();
+    public Tensor UPlus() => RequireVectors().Eigenvectors.select(1, Eigenvectors.shape[1] - 1).contiguous();
 
     /// <summary>Unit eigenvector of λ_d, shape (d). The caller owns the returned tensor.</summary>
-    public Tensor UMinus() => Eigenvectors.select(1, 0).contiguous();
+    public Tensor UMinus() => RequireVectors().Eigenvectors.select(1, 0).contiguous();
+
+    private ExactSpectrum RequireVectors() => Eigenvectors.dim() == 2 && Eigenvectors.shape[1] > 0
+        ? this
+        : throw new InvalidOperationException("This spectrum was computed without eigenvectors.");
 
     /// <summary>Decomposes a finite symmetric (d, d) operator.</summary>
     /// <exception cref="ArgumentException">Wrong shape/dtype, or a non-finite entry.</exception>
     public static ExactSpectrum Compute(Tensor symmetricOperator) => Compute(symmetricOperator, checkFinite: true, nameof(symmetricOperator));
 
-    internal static ExactSpectrum Compute(Tensor a, bool checkFinite, string name = "symmetricOperator")
+    /// <param name="a">Symmetric (d, d) operator.</param>
+    /// <param name="checkFinite">Whether to reject non-finite entries (one host sync).</param>
+    /// <param name="name">Parameter name for errors.</param>
+    /// <param name="withVectors">False: eigenvalues only (eigvalsh, several times cheaper than eigh for d in the
+    /// hundreds); <see cref="Eigenvectors"/> is then empty and <see cref="UPlus"/>/<see cref="UMinus"/> throw.</param>
+    internal static ExactSpectrum Compute(Tensor a, bool checkFinite, string name = "symmetricOperator", bool withVectors = true)
     {
         EnergyGuards.RequireSquare(a, name);
         using var scope = NewDisposeScope();
         var m = a.detach();
         if (checkFinite && !m.isfinite().all().item<bool>())
             throw new ArgumentException("The operator contains NaN or ±Inf.", name);
-        var (values, vectors) = torch.linalg.eigh(m);
+        var (values, vectors) = withVectors
+            ? torch.linalg.eigh(m)
+            : (torch.linalg.eigvalsh(m), torch.empty(new long[] { 0 }, dtype: m.dtype, device: m.device));
         long d = values.shape[0];
         var idx = torch.tensor(new long[] { d - 1, Math.Max(d - 2, 0), Math.Min(1, d - 1), 0 }, device: values.device);
         var extremes = values.index_select(0, idx).to(ScalarType.Float64).cpu().data<double>().ToArray();

@@ -52,8 +52,9 @@ public static class ResidualOperator
         var xs = x.detach().reshape(b, t, d);
         if (keyPaddingMask is null)
         {
-            // Every sequence has n_b = T: C = mean_b X_bᵀX_b / T.
-            var cAll = xs.transpose(1, 2).matmul(xs).sum(dim: 0) / (double)(b * t);
+            // Every sequence has n_b = T: C = mean_b X_bᵀX_b / T = XᵀX / (B·T) over all tokens, one GEMM.
+            var flat = xs.reshape(b * t, d);
+            var cAll = flat.t().matmul(flat) / (double)(b * t);
             return cAll.MoveToOuterDisposeScope();
         }
         var keep = keyPaddingMask.detach().reshape(b, t).to(x.device).logical_not().to(x.dtype); // (B, T), 1 = real token

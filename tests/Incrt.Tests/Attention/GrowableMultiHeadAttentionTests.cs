@@ -122,4 +122,36 @@ public class GrowableMultiHeadAttentionTests
         (motor + motor.t()).abs().max().item<double>().Should().BeLessThan(1e-12, "the motor is antisymmetric");
         layer.HeadNorms().shape.Should().Equal(4);
     }
+
+    [Theory]
+    [InlineData(40, 5, 4)]    // 4·d_k < d: the rank-2d_k (Gram) route
+    [InlineData(16, 16, 3)]   // 4·d_k ≥ d: the direct product route
+    public void Prune_statistic_helpers_match_the_materialised_forms(int d, int dk, int heads)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new GrowableMultiHeadAttention(new AttentionOptions(d, HeadDim: dk, InitialHeads: heads, DType: ScalarType.Float64, Seed: 4));
+        var x = randn(new long[] { 64, d }, ScalarType.Float64);
+        var c = x.t().matmul(x) / 64;
+        var ma = layer.AntisymmetricForms().to(ScalarType.Float64);           // (H, d, d)
+        var expectedNorms = c.unsqueeze(0).matmul(ma).flatten(1).norm(1);
+        var norms = layer.AntisymmetricCovarianceNorms(c);
+        norms.dtype.Should().Be(ScalarType.Float64);
+        ((norms - expectedNorms).abs() / expectedNorms).max().item<double>().Should().BeLessThan(1e-10);
+
+        var u = randn(new long[] { d }, ScalarType.Float64);
+        var expectedTimes = ma.matmul(u);                                      // (H, d)
+        (layer.AntisymmetricFormsTimes(u) - expectedTimes).abs().max().item<double>().Should().BeLessThan(1e-10);
+    }
+
+    [Fact]
+    public void Covariance_norm_of_a_head_with_zero_query_weights_is_exactly_zero()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new GrowableMultiHeadAttention(new AttentionOptions(16, HeadDim: 3, InitialHeads: 2, Seed: 2));
+        using (no_grad()) Params(layer)["in_proj_weight"][1, 0].zero_();
+        var x = randn(new long[] { 30, 16 }, ScalarType.Float64);
+        var norms = layer.AntisymmetricCovarianceNorms(x.t().matmul(x)).data<double>().ToArray();
+        norms[1].Should().Be(0);
+        norms[0].Should().BeGreaterThan(0);
+    }
 }

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using Incrt.Attention;
+using Incrt.Control;
+using Incrt.Energy;
+using Incrt.Surgery;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Incrt.Benchmarks;
+
+internal sealed record BenchOptions(bool Quick, int Threads, int SoakSteps, Settings Timing, int[]? Heads)
+{
+    public int[] Grid(int[] defaults) => Heads is null ? defaults : Heads;
+}
+
+internal static class Cases
+{
+    public const long Batch = 32;
+
+    // ------------------------------------------------------------------ case 1 (and 4): training step vs peer
+    public static CaseResult TrainingStep(BenchOptions o, List<(long D, int H, long T, double IncrtMs, double PeerMs)> keep)
+    {
+        var result = new CaseResult
+        {
+            Case = "train", Title = "training step (fwd + bwd + AdamW) of GrowableMultiHeadAttention vs nn.MultiheadAttention, B = 32, d_k = d/H",
+            Threads = o.Threads, Target = "INCRT/peer ≤ 1.05 (median of interleaved samples)",
+        };
+        int[] hs = o.Grid(o.Quick ? new[] { 1, 16, 64 } : new[] { 1, 4, 16, 64 });
+        long[] ds = o.Quick ? new long[] { 128 } : new long[] { 128, 256 };
+        long[] ts = o.Quick ? new long[] { 32 } : new long[] { 32, 128 };
+        bool met = true;
+        foreach (var d in ds)
+            foreach (var t in ts)
+                foreach (var h in hs)
+                {
+                    using var incrt = new IncrtStep(d, h, d / h, Batch, t);
+                    using var peer = new PeerStep(d, h, Batch, t);
+                    var p = Harness.Interleaved(incrt.Run, peer.Run, o.Timing);
+                    met &= p.MedianRatio <= 1.05;
+                    keep.Add((d, h, t, p.MedianA, p.MedianB));
+                    result.Add(("d_model", d), ("H", h), ("d_k", d / h), ("T", t), ("INCRT ms", p.MedianA), ("peer ms", p.MedianB),
+                        ("INCRT/peer", p.MedianRatio), ("ratio min", p.Ratios.Min()), ("ratio max", p.Ratios.Max()), ("CPU-time ratio", p.MedianCpuRatio));
+                    Console.Error.WriteLine($"  train d={d} H={h} T={t}: {p.MedianA:F3} vs {p.MedianB:F3} ms, ratio {p.MedianRatio:F3} (CPU {p.MedianCpuRatio:F3})");
+                }
+        result.TargetMet = met;
+        return result;
+    }
+
+    // ------------------------------------------------------------------ case 4: efficiency
+    public static CaseResult Efficiency(BenchOptions o, List<(long D, int H, long T, double IncrtMs, double PeerMs)> steps)
+    {
+        var result = new CaseResult
+        {
+            Case = "efficiency", Title = "achieved GFLOP/s of the training step (3 × forward FLOPs) vs a 2048×2048 float32 matmul",
+            Threads = o.Threads, Target = "report the fraction (no pass/fail)",
+        };
+        double peak;
+        using (var a = randn(2048, 2048))
+        using (var b = randn(2048, 2048))
+        {
+            var ms = Harness.Median(Harness.Single(() => { using var c = a.matmul(b); }, o.Timing with { Reps = Math.Max(3, o.Timing.Reps / 2) }));
+            peak = 2.0 * 2048 * 2048 * 2048 / (ms * 1e6);
+        }
+        result.Add(("d_model", 2048L), ("H", "matmul"), ("d_k", ""), ("T", ""), ("GFLOP/step", 2.0 * 2048 * 2048 * 2048 / 1e9),
+            ("INCRT GFLOP/s", peak), ("peer GFLOP/s", peak), ("INCRT fraction", 1.0), ("peer fraction", 1.0));
+        foreach (var s in steps)
+        {
+            double gf = 3 * Flops.Forward(Batch, s.T, s.D, s.H, s.D / s.H) / 1e9;
+            double gi = gf / (s.IncrtMs / 1e3), gp = gf / (s.PeerMs / 1e3);
+            result.Add(("d_model", s.D), ("H", s.H), ("d_k", s.D / s.H), ("T", s.T), ("GFLOP/step", gf), ("INCRT GFLOP/s", gi),
+                ("peer GFLOP/s", gp), ("INCRT fraction", gi / peak), ("peer fraction", gp / peak));
+        }
+        result.Note = $"matmul peak measured in this process: {peak:F1} GFLOP/s";
+        return result;
+    }
+
+    // ------------------------------------------------------------------ case 2: controller overhead
+    public static CaseResult Controller(BenchOptions o)
+    {
+        var result = new CaseResult
+        {
+            Case = "controller", Title = "one HeadController call (acting step) vs one training step, d_model = 256, B = 32, d_k = d/H",
+            Threads = o.Threads, Target = "controller call / (5 × training step) ≤ 3% (default Interval = 5)",
+        };
+        long d = 256;
+        long[] ts = o.Quick ? new long[] { 32 } : new long[] { 32, 128 };
+        int[] hs = o.Grid(o.Quick ? new[] { 1, 64 } : new[] { 1, 16, 64 });
+        bool met = true;
+        foreach (var t in ts)
+            foreach (var h in hs)
+                foreach (var mode in new[] { EstimatorMode.Online, EstimatorMode.Exact })
+                    foreach (var prune in new[] { PruneStatistic.Reference, PruneStatistic.MinorDirection })
+                    {
+                        using var step = new IncrtStep(d, h, d / h, Batch, t, maxHeads: h);
+                        step.Run();
+                        // θ_w huge → never grows; φ_g tiny → never prunes: every call does the full measurement.
+                        var options = new ControllerOptions
+                        {
+                            Interval = 1, ThetaW = 1e30, PhiG = 1e-300, Prune = prune,
+                            Estimator = new EstimatorOptions { Mode = mode },
+                        };
+                        using var controller = new HeadController(new[] { step.Layer }, step.Optimizer, options);
+                        long k = 0;
+                        void Call()
+                        {
+                            var events = controller.Step(k++);
+                            if (events.Count != 0) throw new InvalidOperationException("The benchmark controller changed the layer.");
+                        }
+                        var p = Harness.Interleaved(Call, step.Run, o.Timing);
+                        double amortised = p.MedianRatio / 5;
+                        met &= amortised <= 0.03;
+                        result.Add(("T", t), ("H", h), ("mode", mode.ToString()), ("prune stat", prune.ToString()), ("call ms", p.MedianA),
+                            ("step ms", p.MedianB), ("call/step", p.MedianRatio), ("amortised /5", amortised), ("≤ 3%", amortised <= 0.03), ("CPU-time amortised", p.MedianCpuRatio / 5));
+                        Console.Error.WriteLine($"  controller T={t} H={h} {mode} {prune}: {p.MedianA:F3} ms vs step {p.MedianB:F3} ms, amortised {amortised:P2} (CPU {p.MedianCpuRatio / 5:P2})");
+                    }
+        result.TargetMet = met;
+        return result;
+    }
+
+    // ------------------------------------------------------------------ case 3: grow / prune latency
+    public static CaseResult Surgery(BenchOptions o)
+    {
+        const long d = 256;
+        var result = new CaseResult
+        {
+            Case = "surgery", Title = $"HeadSurgery.AddHead / RemoveHeads(head 0) with AdamW state, d_model = {d}, d_k = 64 (default) and d_k = d/H",
+            Threads = o.Threads, Target = "≤ 2 ms per event at H = 64; ms per MB of per-head parameters not increasing with H",
+        };
+        int[] hs = o.Grid(o.Quick ? new[] { 1, 16, 64 } : new[] { 1, 4, 16, 64, 128 });
+        bool met = true;
+        int events = o.Quick ? 9 : 25;
+        foreach (var dkMode in new[] { "64", "d/H" })
+        foreach (var h in hs)
+        {
+            long dk = dkMode == "64" ? 64 : Math.Max(2, d / h);
+            using var step = new IncrtStep(d, h, dk, 4, 16, maxHeads: 256);
+            step.Run();                                                // creates the AdamW moments
+            var rng = new Random(7);
+            double[] Dir() => Enumerable.Range(0, (int)d).Select(_ => rng.NextDouble() - 0.5).ToArray();
+            var grow = new List<double>(); var prune = new List<double>();
+            for (int i = 0; i < events + 3; i++)
+            {
+                var init = HeadInit.EigenSeeded(Dir(), Dir());
+                double g = Harness.TimeOnce(() => HeadSurgery.AddHead(step.Layer, step.Optimizer, init));
+                double p = Harness.TimeOnce(() => HeadSurgery.RemoveHeads(step.Layer, step.Optimizer, new[] { 0 }));
+                if (i >= 3) { grow.Add(g); prune.Add(p); }          // first three are warm-up
+            }
+            step.Run();                                                // the layer still trains after surgery
+            double perHeadBytes = step.Layer.PerHeadParameters.Sum(p => p.numel() / p.shape[0]) * 4.0;
+            double mb = perHeadBytes * h / 1e6;
+            double gm = Harness.Median(grow), pm = Harness.Median(prune);
+            if (h == 64) met &= gm <= 2 && pm <= 2;
+            result.Add(("d_k", dk), ("H", h), ("param MB", mb), ("grow ms", gm), ("prune ms", pm), ("grow ms/MB", gm / mb), ("prune ms/MB", pm / mb),
+                ("grow p90", Percentile(grow, 0.9)), ("prune p90", Percentile(prune, 0.9)));
+            Console.Error.WriteLine($"  surgery d_k={dk} H={h}: grow {gm:F3} ms, prune {pm:F3} ms ({mb:F2} MB)");
+        }
+        result.TargetMet = met;
+        result.Note = "param MB = H × per-head parameter bytes (W_QKV, b_QKV, W_O); the AdamW moments add 2× that";
+        return result;
+    }
+
+    private static double Percentile(List<double> v, double q)
+    {
+        var s = v.OrderBy(x => x).ToArray();
+        return s[Math.Min(s.Length - 1, (int)Math.Floor(q * s.Length))];
+    }
+
+    // ------------------------------------------------------------------ case 5: memory soak
+    public static CaseResult Soak(BenchOptions o)
+    {
+        int steps = o.SoakSteps;
+        const int every = 500, eventEvery = 50;
+        int warmup = Math.Min(2000, steps / 4);
+        var result = new CaseResult
+        {
+            Case = "soak", Title = $"{steps} training steps (d = 128, d_k = 32, B = 8, T = 32) with a grow or prune every {eventEvery} steps",
+            Threads = o.Threads, Target = $"live tensors and RSS drift ≤ 5% after {warmup} warm-up steps",
+        };
+        using var step = new IncrtStep(128, 4, 32, 8, 32, maxHeads: 16);
+        var rng = new Random(3);
+        int events = 0;
+        long baseLive = -1, baseRss = -1;
+        double maxLiveDrift = 0, maxRssDrift = 0;
+        var sw = Stopwatch.StartNew();
+        for (int s = 1; s <= steps; s++)
+        {
+            step.Run();
+            if (s % eventEvery == 0)
+            {
+                if (events % 2 == 0)
+                    HeadSurgery.AddHead(step.Layer, step.Optimizer,
+                        HeadInit.EigenSeeded(Enumerable.Range(0, 128).Select(_ => rng.NextDouble() - 0.5).ToArray()));
+                else
+                    HeadSurgery.RemoveHeads(step.Layer, step.Optimizer, new[] { rng.Next(step.Layer.HeadCount) });
+                events++;
+            }
+            if (s % every == 0)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+                long rss = Rss();
+                string phase = s < warmup ? "warm-up" : "measured";
+                double liveDrift = double.NaN, rssDrift = double.NaN;
+                if (s >= warmup)
+                {
+                    if (baseLive < 0) { baseLive = live; baseRss = rss; }
+                    liveDrift = (live - baseLive) / (double)Math.Max(1, baseLive);
+                    rssDrift = (rss - baseRss) / (double)baseRss;
+                    maxLiveDrift = Math.Max(maxLiveDrift, liveDrift);
+                    maxRssDrift = Math.Max(maxRssDrift, rssDrift);
+                }
+                result.Add(("step", s), ("phase", phase), ("heads", step.Layer.HeadCount), ("events", events), ("live tensors", live),
+                    ("RSS MB", rss / 1e6), ("live drift", liveDrift), ("RSS drift", rssDrift), ("elapsed s", sw.Elapsed.TotalSeconds));
+                Console.Error.WriteLine($"  soak step {s}: live {live}, RSS {rss / 1e6:F1} MB, events {events}");
+            }
+        }
+        result.TargetMet = maxLiveDrift <= 0.05 && maxRssDrift <= 0.05 && events >= Math.Min(100, steps / eventEvery);
+        result.Note = $"max drift after warm-up: live tensors {maxLiveDrift:P2}, RSS {maxRssDrift:P2}; {events} grow/prune events";
+        return result;
+    }
+
+    /// <summary>Resident set size in bytes (/proc/self/statm on Linux, the working set elsewhere).</summary>
+    private static long Rss()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(fields[1]) * Environment.SystemPageSize;
+        }
+        catch (IOException) { return Environment.WorkingSet; }
+        catch (UnauthorizedAccessException) { return Environment.WorkingSet; }
+    }
+}

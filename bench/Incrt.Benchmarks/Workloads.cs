@@ -1,0 +1,88 @@
+using Incrt.Attention;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Incrt.Benchmarks;
+
+/// <summary>A training step (forward + backward + AdamW step) of INCRT's layer or of TorchSharp's fixed peer.</summary>
+internal sealed class IncrtStep : IDisposable
+{
+    public IncrtStep(long dModel, int heads, long headDim, long batch, long seq, int maxHeads = 256, ulong seed = 1)
+    {
+        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Seed: seed));
+        Optimizer = optim.AdamW(Layer.parameters().ToArray(), lr: 1e-4);
+        using var g = new Generator(seed + 17);
+        X = randn(new[] { batch, seq, dModel }, generator: g).DetachFromDisposeScope();
+    }
+
+    public GrowableMultiHeadAttention Layer { get; }
+    public optim.Optimizer Optimizer { get; }
+    public Tensor X { get; }
+
+    public void Run()
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.zero_grad();
+        var loss = Layer.forward(X).square().mean();
+        loss.backward();
+        Optimizer.step();
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Layer.Dispose();
+        X.Dispose();
+    }
+}
+
+/// <summary>TorchSharp's <c>nn.MultiheadAttention</c> (sequence-first): same width, heads and head size.</summary>
+internal sealed class PeerStep : IDisposable
+{
+    private readonly MultiheadAttention _mha;
+
+    public PeerStep(long dModel, int heads, long batch, long seq, ulong seed = 1)
+    {
+        manual_seed((long)seed);
+        _mha = nn.MultiheadAttention(dModel, heads);
+        Optimizer = optim.AdamW(_mha.parameters().ToArray(), lr: 1e-4);
+        using var g = new Generator(seed + 17);
+        X = randn(new[] { batch, seq, dModel }, generator: g).DetachFromDisposeScope();
+    }
+
+    public optim.Optimizer Optimizer { get; }
+    public Tensor X { get; }
+
+    public void Run()
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.zero_grad();
+        var xt = X.transpose(0, 1);                                   // (T, B, E)
+        var y = _mha.call(xt, xt, xt, null, false, null).Item1.transpose(0, 1);
+        var loss = y.square().mean();
+        loss.backward();
+        Optimizer.step();
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        _mha.Dispose();
+        X.Dispose();
+    }
+}
+
+internal static class Flops
+{
+    /// <summary>Forward FLOPs of one attention layer call (multiply-add = 2): QKV projection, scores, weighted sum,
+    /// output projection. Backward ≈ 2× forward, so a training step ≈ 3× this.</summary>
+    public static double Forward(long b, long t, long d, long h, long dk)
+    {
+        double hk = h * dk;
+        return 2.0 * b * t * d * 3 * hk        // x W_QKV
+             + 2.0 * b * h * t * t * dk        // Q Kᵀ
+             + 2.0 * b * h * t * t * dk        // softmax(·) V
+             + 2.0 * b * t * hk * d;           // concat(heads) W_O
+    }
+}
