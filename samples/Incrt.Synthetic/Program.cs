@@ -77,7 +77,7 @@ namespace Incrt.Synthetic
         public const string Usage = """
             usage: Incrt.Synthetic [--quick | --fit] [--k 1,2,4,8,16] [--seeds 1,2,3] [--noise 0,0.1] [--epochs 8]
                                    [--dmodel 64] [--head-dim 16] [--examples 4000] [--out runs/synthetic] [--threads 1] [--no-fixed]
-              --quick   K 1,4 × seed 1 × noise 0, 2 epochs of 1000 examples, d_model 32 (a smoke run, well under a minute)
+              --quick   K 1,4 × seed 1 × noise 0, 2 epochs of 1000 examples, d_model 32 (a smoke run; minutes only on a busy machine)
               --fit     the predictor's fitting set: K 1,4,16 × seed 100 × noise 0 (disjoint from the sweep's seeds),
                         then prints the best constant per complexity measure
             """;
