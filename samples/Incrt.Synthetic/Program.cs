@@ -10,6 +10,7 @@ using System.Globalization;
 using System.Text;
 using Incrt.Control;
 using Incrt.Data;
+using Incrt.Energy;
 using Incrt.Models;
 using Incrt.Samples.Common;
 using Incrt.Synthetic;
@@ -70,6 +71,8 @@ namespace Incrt.Synthetic
         public string Out { get; init; } = "runs/synthetic";
         public int Threads { get; init; } = 1;
         public bool Fixed { get; init; } = true;
+        public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
+        public EstimatorMode EstimatorMode { get; init; } = EstimatorMode.Exact;
         public bool Quick { get; init; }
         public bool Fit { get; init; }
         public bool Help { get; init; }
@@ -77,6 +80,7 @@ namespace Incrt.Synthetic
         public const string Usage = """
             usage: Incrt.Synthetic [--quick | --fit] [--k 1,2,4,8,16] [--seeds 1,2,3] [--noise 0,0.1] [--epochs 8]
                                    [--dmodel 64] [--head-dim 16] [--examples 4000] [--out runs/synthetic] [--threads 1] [--no-fixed]
+                                   [--thresholds relative|calibrated] [--estimator exact|online]
               --quick   K 1,4 × seed 1 × noise 0, 2 epochs of 1000 examples, d_model 32 (a smoke run; minutes only on a busy machine)
               --fit     the predictor's fitting set: K 1,4,16 × seed 100 × noise 0 (disjoint from the sweep's seeds),
                         then prints the best constant per complexity measure
@@ -106,6 +110,8 @@ namespace Incrt.Synthetic
                     "--out" => s with { Out = Next() },
                     "--threads" => s with { Threads = int.Parse(Next(), CultureInfo.InvariantCulture) },
                     "--no-fixed" => s with { Fixed = false },
+                    "--thresholds" => s with { ThresholdMode = Enum.Parse<ThresholdMode>(Next(), ignoreCase: true) },
+                    "--estimator" => s with { EstimatorMode = Enum.Parse<EstimatorMode>(Next(), ignoreCase: true) },
                     _ => throw new ArgumentException($"Unknown option {args[i]}."),
                 };
             }
@@ -147,7 +153,10 @@ namespace Incrt.Synthetic
             var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, s.BatchSize, seed);
             var devBatches = new LengthBucketBatcher(dev.Sequences, dev.CleanLabels, 200, seed);
             var trainerOptions = new TrainerOptions { Epochs = s.Epochs, WarmupSteps = 100, ProgressEvery = 1000 };
-            var controllerOptions = new ControllerOptions { MaxDwellCalls = 2 };
+            var controllerOptions = new ControllerOptions
+            {
+                MaxDwellCalls = 2, Thresholds = s.ThresholdMode, Estimator = new EstimatorOptions { Mode = s.EstimatorMode },
+            };
 
             manual_seed(seed);
             using var model = NewModel(s, 1, seed);

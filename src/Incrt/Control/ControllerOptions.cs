@@ -28,8 +28,9 @@ public enum PruneStatistic
 public enum ThresholdMode
 {
     /// <summary>Fixed after calibration: θ_w = 0.1·Γ(0), Γ(0) the median ‖A_res‖_F of the first calls [paper, ref-code].
-    /// As training grows the weights, the operator grows with them and a fixed θ_w keeps being exceeded: measured on
-    /// the synthetic task (d = 64), growth then only stops at MaxHeads.</summary>
+    /// As training grows the weights the operator grows with them, so a fixed θ_w is exceeded until most directions
+    /// are captured: measured with <c>samples/Incrt.Synthetic --k 4 --seeds 1 --noise 0 --thresholds calibrated</c>
+    /// (d = 64) the layer grew to 47 heads (46 of 64 directions in Q), against 17 with <see cref="Relative"/>.</summary>
     Calibrated,
     /// <summary>Re-derived at every call from the current unprojected operator: θ_w = 0.1·‖sym(C M_a)‖_F(t), so growth
     /// stops once no uncaptured direction holds more than 10% of the layer's current directional energy. Scale
@@ -62,10 +63,10 @@ public sealed record ControllerOptions
     /// <summary>
     /// Estimator mode and step sizes. Default <see cref="EstimatorMode.Exact"/> (eigh of A_res) [inferred]: the paper's
     /// online Oja/MCA rule with η+ = 1/(10d) and one update per call moves u+ by O(η+·Δ+) per call, and with a
-    /// batch-mean covariance Δ+ is O(0.1–1), so u+ needs thousands of calls to align; measured on the synthetic task
-    /// (d = 64) the online λmax stayed at ≈0.05 θ_w while the exact λmax was ≈4 θ_w. The gaps come from eigh in both
-    /// modes anyway, so exact mode costs no extra decomposition. Select Online (and raise Iterations or η) to follow
-    /// the paper.
+    /// batch-mean covariance Δ+ is O(0.1–1), so u+ needs thousands of calls to align. Measured with
+    /// <c>samples/Incrt.Synthetic --k 4 --seeds 1 --noise 0 --estimator online</c> (d = 64): the layer never grew
+    /// (online λmax/θ_w = 0.36 at the end), where exact mode grew to 17 heads. The gaps come from eigh in both modes,
+    /// so exact mode costs no extra decomposition. Select Online (and raise Iterations or η) to follow the paper.
     /// </summary>
     public EstimatorOptions Estimator { get; init; } = new() { Mode = EstimatorMode.Exact };
 
