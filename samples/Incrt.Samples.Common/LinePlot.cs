@@ -3,8 +3,8 @@ namespace Incrt.Samples.Common;
 /// <summary>Writes simple multi-panel line charts as PNG (ScottPlot), one panel per series group.</summary>
 public static class LinePlot
 {
-    /// <summary>One curve: a legend label and its points.</summary>
-    public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+    /// <summary>One curve: a legend label and its points; <paramref name="MarkersOnly"/> draws unconnected markers (a scatter).</summary>
+    public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool MarkersOnly = false);
 
     /// <summary>One panel: a title, axis labels and its curves.</summary>
     public sealed record Panel(string Title, string XLabel, string YLabel, IReadOnlyList<Series> Series);
@@ -28,7 +28,8 @@ public static class LinePlot
                 if (finite.Length == 0) continue;
                 var line = plot.Add.Scatter(finite.Select(v => v.First).ToArray(), finite.Select(v => v.Second).ToArray());
                 line.LegendText = s.Label;
-                line.MarkerSize = finite.Length > 60 ? 0 : 4;
+                line.MarkerSize = s.MarkersOnly ? 7 : finite.Length > 60 ? 0 : 4;
+                if (s.MarkersOnly) line.LineWidth = 0;
             }
             if (p.Series.Count > 1) plot.ShowLegend();
             using var panel = SkiaSharp.SKBitmap.Decode(plot.GetImageBytes(width, panelHeight, ScottPlot.ImageFormat.Png));

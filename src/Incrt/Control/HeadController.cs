@@ -92,6 +92,19 @@ public sealed class HeadController : IDisposable
     /// <summary>The captured basis Q of layer <paramref name="layer"/> (one column per grown head that still lives).</summary>
     public CapturedBasis Basis(int layer) => _layers[layer].Basis;
 
+    /// <summary>
+    /// The prune statistic of every head of layer <paramref name="layer"/> at its last finite call, in head order
+    /// (see <see cref="PruneStatistic"/>; +∞ for a head grown at that call or when pruning is off). Empty before the
+    /// first finite call. A copy.
+    /// </summary>
+    public IReadOnlyList<double> LastPruneStatistics(int layer) => _layers[layer].LastStatistics.ToArray();
+
+    /// <summary>The head id that owns each column of <see cref="Basis"/>(<paramref name="layer"/>), in column order. A copy.</summary>
+    public IReadOnlyList<long> BasisOwners(int layer) => _layers[layer].ColumnOwners.ToArray();
+
+    /// <summary>Controller calls since layer <paramref name="layer"/> last grew or pruned (or since its calibration finished).</summary>
+    public long CallsSinceLayerChange(int layer) => _layers[layer].CallsSinceChange;
+
     /// <summary>Controller calls since any layer last grew or pruned (or since calibration finished).</summary>
     public long CallsSinceLastChange => _layers.Min(l => l.CallsSinceChange);
 
@@ -182,6 +195,8 @@ public sealed class HeadController : IDisposable
         public double? Gamma0 { get; private set; }
         public SpectrumReading? LastReading { get; private set; }
         public long CallsSinceChange { get; private set; }
+        public IReadOnlyList<double> LastStatistics => _lastStatistics;
+        public IReadOnlyList<long> ColumnOwners => _columnOwner;
 
         public bool IsConverged =>
             Thresholds is { } t && LastReading is { } r && r.LambdaMax <= t.ThetaW && !_lastStatistics.Any(s => s < t.PhiG);

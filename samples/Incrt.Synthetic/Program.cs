@@ -1,0 +1,303 @@
+// Synthetic benchmark for INCRT's two theorems (issue 5, docs/theory.md):
+// K planted directed relations → does the controller, grown from one head, stop where Theorem 1 says
+// (stopped, sufficient, minimal) and where Theorem 2's predictor says (K*)?
+//
+//   dotnet run -c Release --project samples/Incrt.Synthetic -- --threads 1            # full sweep
+//   dotnet run -c Release --project samples/Incrt.Synthetic -- --quick --threads 1    # a couple of small configs
+//   dotnet run -c Release --project samples/Incrt.Synthetic -- --fit --threads 1      # how the predictor's constant was fitted
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Incrt.Control;
+using Incrt.Data;
+using Incrt.Models;
+using Incrt.Samples.Common;
+using Incrt.Synthetic;
+using Incrt.Theory;
+using Incrt.Training;
+using static TorchSharp.torch;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+SweepSettings settings;
+try { settings = SweepSettings.Parse(args); }
+catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(SweepSettings.Usage); return 2; }
+if (settings.Help) { Console.WriteLine(SweepSettings.Usage); return 0; }
+
+SampleRuntime.Configure("cpu", settings.Threads, 0);
+Console.WriteLine($"INCRT synthetic sweep: K {string.Join(',', settings.Ks)} × seeds {string.Join(',', settings.Seeds)} × noise {string.Join(',', settings.Noises)}, " +
+    $"d_model {settings.DModel}, head_dim {settings.HeadDim}, {settings.Epochs} epochs × {settings.Examples / settings.BatchSize} steps, threads {get_num_threads()}, out {settings.Out}");
+var clock = Stopwatch.StartNew();
+var results = new List<RunResult>();
+int total = settings.Ks.Count * settings.Seeds.Count * settings.Noises.Count, index = 0;
+foreach (var noise in settings.Noises)
+    foreach (var k in settings.Ks)
+        foreach (var seed in settings.Seeds)
+        {
+            var r = SyntheticRun.Run(settings, k, seed, noise);
+            results.Add(r);
+            index++;
+            Console.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
+                $"err {r.ErrorPercent,6:F1}% | homeostasis@call {r.HomeostasisCall,4} of {r.Calls} λ/θ {r.EnergyRatio:F3} stopped {Y(r.Stopped)} " +
+                $"sufficient {Y(r.Sufficient)} minimal {Y(r.Minimal)} necessary {r.HeadsNecessary}/{r.ObservedHeads} | acc {r.Accuracy:F3}" +
+                (r.FixedAccuracy is { } fa ? $" fixed-K acc {fa:F3}" : "") + $" | κ²: task {r.TaskRank:F1} init {r.InitialRank:F1} cov {r.CovarianceRank:F1} ({r.Seconds:F0}s)");
+            SyntheticRun.WriteOutputs(settings, results);
+        }
+
+Console.WriteLine();
+Console.WriteLine(SyntheticRun.Table(results));
+if (settings.Fit) Console.WriteLine(SyntheticRun.FitReport(results));
+Console.WriteLine($"wrote {Path.Combine(settings.Out, "results.json")}, results.csv, heads.png in {clock.Elapsed:mm\\:ss}");
+return 0;
+
+static string Y(bool b) => b ? "y" : "n";
+
+namespace Incrt.Synthetic
+{
+    /// <summary>Command-line settings of the sweep.</summary>
+    internal sealed record SweepSettings
+    {
+        public IReadOnlyList<int> Ks { get; init; } = new[] { 1, 2, 4, 8, 16 };
+        public IReadOnlyList<int> Seeds { get; init; } = new[] { 1, 2, 3 };
+        public IReadOnlyList<double> Noises { get; init; } = new[] { 0.0, 0.1 };
+        public int Epochs { get; init; } = 8;
+        public int DModel { get; init; } = 64;
+        public int HeadDim { get; init; } = 16;
+        public int Examples { get; init; } = 4000;
+        public int BatchSize { get; init; } = 32;
+        public int Vocabulary { get; init; } = 96;
+        public int MaxHeads { get; init; } = 48;
+        public string Out { get; init; } = "runs/synthetic";
+        public int Threads { get; init; } = 1;
+        public bool Fixed { get; init; } = true;
+        public bool Quick { get; init; }
+        public bool Fit { get; init; }
+        public bool Help { get; init; }
+
+        public const string Usage = """
+            usage: Incrt.Synthetic [--quick | --fit] [--k 1,2,4,8,16] [--seeds 1,2,3] [--noise 0,0.1] [--epochs 8]
+                                   [--dmodel 64] [--head-dim 16] [--examples 4000] [--out runs/synthetic] [--threads 1] [--no-fixed]
+              --quick   K 1,4 × seed 1 × noise 0, 2 epochs of 1000 examples, d_model 32 (a smoke run, well under a minute)
+              --fit     the predictor's fitting set: K 1,4,16 × seed 100 × noise 0 (disjoint from the sweep's seeds),
+                        then prints the best constant per complexity measure
+            """;
+
+        public static SweepSettings Parse(string[] args)
+        {
+            var s = new SweepSettings();
+            if (args.Contains("--quick"))
+                s = s with { Quick = true, Ks = new[] { 1, 4 }, Seeds = new[] { 1 }, Noises = new[] { 0.0 }, Epochs = 3, Examples = 2000, DModel = 32, HeadDim = 8, Vocabulary = 48, Out = "runs/synthetic-quick" };
+            if (args.Contains("--fit"))
+                s = s with { Fit = true, Ks = new[] { 1, 4, 16 }, Seeds = new[] { 100 }, Noises = new[] { 0.0 }, Fixed = false, Out = "runs/synthetic-fit" };
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+                s = args[i] switch
+                {
+                    "--quick" or "--fit" => s,
+                    "--help" or "-h" => s with { Help = true },
+                    "--k" => s with { Ks = Ints(Next(), "--k") },
+                    "--seeds" => s with { Seeds = Ints(Next(), "--seeds") },
+                    "--noise" => s with { Noises = Next().Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray() },
+                    "--epochs" => s with { Epochs = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--dmodel" => s with { DModel = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--head-dim" => s with { HeadDim = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--examples" => s with { Examples = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--out" => s with { Out = Next() },
+                    "--threads" => s with { Threads = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--no-fixed" => s with { Fixed = false },
+                    _ => throw new ArgumentException($"Unknown option {args[i]}."),
+                };
+            }
+            if (s.Ks.Count == 0 || s.Seeds.Count == 0 || s.Noises.Count == 0) throw new ArgumentException("--k, --seeds and --noise need at least one value.");
+            if (s.Ks.Any(k => 3 + 2 * k + 8 > s.Vocabulary)) s = s with { Vocabulary = 3 + 2 * s.Ks.Max() + 32 };
+            return s;
+        }
+
+        private static int[] Ints(string v, string name)
+        {
+            try { return v.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(); }
+            catch (FormatException) { throw new ArgumentException($"{name} takes a comma-separated list of integers; got '{v}'."); }
+        }
+    }
+
+    /// <summary>One configuration's measurements.</summary>
+    internal sealed record RunResult(
+        int K, int Seed, double Noise, int DModel,
+        int PredictedHeads, int ObservedHeads, double ErrorPercent, int Grew, int Pruned,
+        long HomeostasisCall, long Calls, double EnergyRatio, bool Stopped, bool Sufficient, bool Minimal, int HeadsNecessary, bool Converged,
+        double Accuracy, double? FixedAccuracy,
+        double Gamma0, double ThetaW, double LogRatio, double TaskRank, double InitialRank, double CovarianceRank,
+        int TaskSignificant, int InitialSignificant, double Seconds,
+        IReadOnlyList<long> HeadSteps, IReadOnlyList<int> HeadCounts);
+
+    internal static class SyntheticRun
+    {
+        public static RunResult Run(SweepSettings s, int k, int seed, double noise)
+        {
+            var clock = Stopwatch.StartNew();
+            var taskOptions = new SyntheticTaskOptions
+            {
+                Relations = k, DModel = s.DModel, VocabularySize = s.Vocabulary, SequenceLength = 24, MinSequenceLength = 12,
+                LabelNoise = noise, Seed = seed,
+            };
+            var task = new SyntheticDirectedTask(taskOptions);
+            var train = task.Generate(s.Examples, 1);
+            var dev = task.Generate(1000, 2);
+            var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, s.BatchSize, seed);
+            var devBatches = new LengthBucketBatcher(dev.Sequences, dev.CleanLabels, 200, seed);
+            var trainerOptions = new TrainerOptions { Epochs = s.Epochs, WarmupSteps = 100, ProgressEvery = 1000 };
+            var controllerOptions = new ControllerOptions { MaxDwellCalls = 2 };
+
+            manual_seed(seed);
+            using var model = NewModel(s, 1, seed);
+            // Theorem 2: predicted before any training step, from the data and the initial one-head model.
+            HeadCountPrediction prediction;
+            var calibration = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
+            try { prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions); }
+            finally { foreach (var b in calibration) b.Dispose(); }
+
+            var trainer = new Trainer(model, trainerOptions);
+            using var controller = new HeadController(model.GrowableLayers, trainer.Optimizer, controllerOptions, model: model);
+            trainer.Controller = controller;
+            var events = new List<HeadEvent>();
+            controller.HeadChanged += (_, e) => events.Add(e);
+            var evals = trainer.Fit(trainBatches, devBatches);
+            var report = HomeostasisCheck.Check(controller);
+            var changes = events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned).ToList();
+            long homeostasisCall = changes.Count == 0 ? 0 : changes[^1].Call + 1;
+
+            double? fixedAccuracy = null;
+            if (s.Fixed)
+            {
+                manual_seed(seed);
+                using var fixedModel = NewModel(s, k, seed);
+                var fixedTrainer = new Trainer(fixedModel, trainerOptions);
+                fixedAccuracy = fixedTrainer.Fit(trainBatches, devBatches)[^1].Accuracy;
+            }
+
+            var steps = new List<long> { 0 };
+            var counts = new List<int> { 1 };
+            foreach (var e in changes) { steps.Add(e.Step); counts.Add(e.HeadsAfter); }
+            steps.Add(trainer.Step);
+            counts.Add(report.Heads);
+            int observed = report.Heads;
+            return new RunResult(k, seed, noise, s.DModel, prediction.PredictedHeads, observed,
+                100.0 * (prediction.PredictedHeads - observed) / observed,
+                events.Count(e => e.Kind == HeadEventKind.Grew), events.Count(e => e.Kind == HeadEventKind.Pruned),
+                homeostasisCall, report.Calls, report.EnergyRatio, report.Stopped, report.Sufficient, report.Minimal, report.HeadsNecessary,
+                report.Converged, evals[^1].Accuracy, fixedAccuracy,
+                prediction.Gamma0, prediction.ThetaW, prediction.LogRatio, prediction.TaskOperatorRank, prediction.InitialOperatorRank,
+                prediction.CovarianceRank, prediction.TaskSignificantCount, prediction.InitialSignificantCount, clock.Elapsed.TotalSeconds,
+                steps, counts);
+        }
+
+        private static IncrtClassifier NewModel(SweepSettings s, int heads, int seed) =>
+            new(new IncrtModelOptions(s.Vocabulary, 32, DModel: s.DModel, HeadDim: s.HeadDim, InitialHeads: heads,
+                MaxHeads: Math.Max(s.MaxHeads, heads), Dropout: 0.0, Seed: (ulong)seed));
+
+        public static string Table(IReadOnlyList<RunResult> results)
+        {
+            var sb = new StringBuilder();
+            sb.AppendLine("| K | seed | noise | K* | heads | err % | grew/pruned | homeostasis call / calls | λmax/θ_w | stopped | sufficient | minimal | necessary | acc | fixed-K acc |");
+            sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var r in results)
+                sb.AppendLine($"| {r.K} | {r.Seed} | {r.Noise:F2} | {r.PredictedHeads} | {r.ObservedHeads} | {r.ErrorPercent:F1} | {r.Grew}/{r.Pruned} | " +
+                    $"{r.HomeostasisCall} / {r.Calls} | {r.EnergyRatio:F3} | {YN(r.Stopped)} | {YN(r.Sufficient)} | {YN(r.Minimal)} | " +
+                    $"{r.HeadsNecessary}/{r.ObservedHeads} | {r.Accuracy:F3} | {(r.FixedAccuracy is { } f ? f.ToString("F3", CultureInfo.InvariantCulture) : "–")} |");
+            foreach (var measure in Enum.GetValues<ComplexityMeasure>())
+            {
+                double c = HeadCountPredictor.FittedConstant(measure);
+                var errs = results.Select(r => 100.0 * Math.Abs(1 + HeadCountPredictor.GreedyGrowths(r.Gamma0, r.ThetaW, Kappa2(r, measure), c) - r.ObservedHeads) / r.ObservedHeads).ToList();
+                sb.AppendLine($"measure {measure} (frozen c {c:F2}): mean |err| {errs.Average():F1}%, max {errs.Max():F1}%, within ±12% {errs.Count(e => e <= 12)}/{errs.Count}");
+            }
+            int within = results.Count(r => Math.Abs(r.ErrorPercent) <= 12);
+            sb.AppendLine();
+            sb.AppendLine($"within ±12%: {within}/{results.Count}; mean |err| {results.Average(r => Math.Abs(r.ErrorPercent)):F1}%; " +
+                $"all three Theorem 1 conditions: {results.Count(r => r.Stopped && r.Sufficient && r.Minimal)}/{results.Count}");
+            foreach (var g in results.GroupBy(r => (r.K, r.Noise)))
+                sb.AppendLine($"K={g.Key.K,2} noise {g.Key.Noise:F2}: heads mean {g.Average(r => r.ObservedHeads):F1} (K* {g.Average(r => r.PredictedHeads):F1}), " +
+                    $"acc {g.Average(r => r.Accuracy):F3}, fixed-K acc {(g.All(r => r.FixedAccuracy is not null) ? g.Average(r => r.FixedAccuracy!.Value).ToString("F3", CultureInfo.InvariantCulture) : "–")}, " +
+                    $"κ² task {g.Average(r => r.TaskRank):F1} init {g.Average(r => r.InitialRank):F1} cov {g.Average(r => r.CovarianceRank):F1}, " +
+                    $"significant task {g.Average(r => r.TaskSignificant):F1} init {g.Average(r => r.InitialSignificant):F1}");
+            return sb.ToString();
+        }
+
+        /// <summary>Best c per measure on these runs (grid 0.01..3), with its mean |error| — how DefaultConstant was fitted.</summary>
+        public static string FitReport(IReadOnlyList<RunResult> results)
+        {
+            var sb = new StringBuilder("fit (greedy-pursuit constant c per complexity measure, grid 0.01..3):\n");
+            foreach (var measure in Enum.GetValues<ComplexityMeasure>())
+            {
+                double best = double.NaN, bestErr = double.PositiveInfinity;
+                for (int i = 1; i <= 300; i++)
+                {
+                    double c = i / 100.0;
+                    double err = results.Average(r =>
+                    {
+                        double kappa2 = Kappa2(r, measure);
+                        int predicted = 1 + HeadCountPredictor.GreedyGrowths(r.Gamma0, r.ThetaW, kappa2, c);
+                        return Math.Abs(predicted - r.ObservedHeads) / (double)r.ObservedHeads;
+                    });
+                    if (err < bestErr - 1e-12) { bestErr = err; best = c; }
+                }
+                sb.AppendLine($"  {measure}: c = {best:F2}, mean |err| {100 * bestErr:F1}%");
+            }
+            return sb.ToString();
+        }
+
+        public static void WriteOutputs(SweepSettings s, IReadOnlyList<RunResult> results)
+        {
+            Directory.CreateDirectory(s.Out);
+            ResultsFile.Write(Path.Combine(s.Out, "results.json"), new
+            {
+                Settings = s,
+                Predictor = new { Measure = HeadCountPredictor.DefaultMeasure.ToString(), Constant = HeadCountPredictor.DefaultConstant },
+                Runs = results,
+            });
+            var csv = new StringBuilder("k,seed,noise,d_model,predicted,observed,error_pct,grew,pruned,homeostasis_call,calls,lambda_over_theta,stopped,sufficient,minimal,necessary,converged,accuracy,fixed_accuracy,gamma0,theta_w,log_ratio,kappa2_task,kappa2_initial,kappa2_covariance,significant_task,significant_initial,seconds\n");
+            foreach (var r in results)
+                csv.AppendLine(string.Join(',', new object?[] { r.K, r.Seed, r.Noise, r.DModel, r.PredictedHeads, r.ObservedHeads, r.ErrorPercent, r.Grew, r.Pruned,
+                    r.HomeostasisCall, r.Calls, r.EnergyRatio, r.Stopped, r.Sufficient, r.Minimal, r.HeadsNecessary, r.Converged, r.Accuracy, r.FixedAccuracy,
+                    r.Gamma0, r.ThetaW, r.LogRatio, r.TaskRank, r.InitialRank, r.CovarianceRank, r.TaskSignificant, r.InitialSignificant, r.Seconds }
+                    .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+            File.WriteAllText(Path.Combine(s.Out, "results.csv"), csv.ToString());
+
+            double max = results.Max(r => Math.Max(r.PredictedHeads, r.ObservedHeads)) + 2;
+            var diagonal = new[] { 0.0, max };
+            var scatter = new List<LinePlot.Series>
+            {
+                new("observed = predicted", diagonal, diagonal),
+                new("+12%", diagonal, diagonal.Select(v => v * 1.12).ToArray()),
+                new("−12%", diagonal, diagonal.Select(v => v * 0.88).ToArray()),
+            };
+            foreach (var g in results.GroupBy(r => r.K))
+                scatter.Add(new($"K={g.Key}", g.Select(r => (double)r.PredictedHeads).ToArray(), g.Select(r => (double)r.ObservedHeads).ToArray(), MarkersOnly: true));
+            var byK = results.GroupBy(r => r.K).OrderBy(g => g.Key).ToList();
+            var vsK = new List<LinePlot.Series>
+            {
+                new("observed (mean)", byK.Select(g => (double)g.Key).ToArray(), byK.Select(g => g.Average(r => r.ObservedHeads)).ToArray()),
+                new("predicted K* (mean)", byK.Select(g => (double)g.Key).ToArray(), byK.Select(g => g.Average(r => r.PredictedHeads)).ToArray()),
+                new("planted K", byK.Select(g => (double)g.Key).ToArray(), byK.Select(g => (double)g.Key).ToArray()),
+            };
+            var curves = results.Select(r => new LinePlot.Series($"K={r.K} s{r.Seed} η{r.Noise:F1}",
+                r.HeadSteps.SelectMany((st, i) => i == 0 ? new[] { (double)st } : new[] { (double)st, st }).ToArray(),
+                r.HeadCounts.SelectMany((c, i) => i == 0 ? new[] { (double)c } : new[] { (double)r.HeadCounts[i - 1], c }).ToArray())).ToList();
+            LinePlot.Save(Path.Combine(s.Out, "heads.png"), new[]
+            {
+                new LinePlot.Panel("Predicted K* vs observed final heads (±12% band)", "predicted K*", "observed heads", scatter),
+                new LinePlot.Panel("Final heads vs planted K", "planted K", "heads", vsK),
+                new LinePlot.Panel("Head count vs optimizer step, every run", "step", "heads", results.Count <= 12 ? curves : curves.Select(c => c with { Label = "" }).ToList()),
+            }, width: 900, panelHeight: 340);
+        }
+
+        private static double Kappa2(RunResult r, ComplexityMeasure measure) => measure switch
+        {
+            ComplexityMeasure.TaskOperatorRank => r.TaskRank,
+            ComplexityMeasure.InitialOperatorRank => r.InitialRank,
+            _ => r.CovarianceRank,
+        };
+
+        private static string YN(bool b) => b ? "yes" : "no";
+    }
+}
