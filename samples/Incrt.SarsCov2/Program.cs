@@ -37,7 +37,7 @@ var noTrain = Opt("--no-train", "With --write-tsv: stop after writing the data."
 var inputTsv = Opt<string?>("--input-tsv", "Your data: a TSV with header id\\tlabel\\tsequence (split 80/10/10 per label by --seed).", null, nameof(d.InputTsv));
 var fasta = Opt<string?>("--fasta", "Your data: a protein FASTA (needs --labels).", null, nameof(d.Fasta));
 var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CSV, e.g. an NCBI Virus export with Accession and Pangolin columns).", null, nameof(d.Labels));
-var quick = Opt("--quick", "Smoke-test preset (under a minute): 40 per class, max length 128, d_model 32, head_dim 8, 6 epochs; explicit options win.", false, nameof(d.Quick));
+var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
 foreach (var option in explicitOptions.Keys) root.Options.Add(option);

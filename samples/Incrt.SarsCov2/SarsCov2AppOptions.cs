@@ -22,7 +22,7 @@ public sealed record SarsCov2AppOptions
     public int MaxLength { get; init; } = 448;
 
     /// <summary>Training epochs.</summary>
-    public int Epochs { get; init; } = 5;
+    public int Epochs { get; init; } = 12;
 
     /// <summary>Model width.</summary>
     public int DModel { get; init; } = 64;
@@ -43,7 +43,7 @@ public sealed record SarsCov2AppOptions
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Peak learning rate.</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 1e-2;
 
     /// <summary>Torch intra-op threads (0 = leave torch's default).</summary>
     public int Threads { get; init; } = 1;
@@ -83,12 +83,11 @@ public sealed record SarsCov2AppOptions
         if (!Quick) return this;
         return this with
         {
-            PerClass = explicitlySet.Contains(nameof(PerClass)) ? PerClass : 40,
+            PerClass = explicitlySet.Contains(nameof(PerClass)) ? PerClass : 100,
             MaxLength = explicitlySet.Contains(nameof(MaxLength)) ? MaxLength : 128,
-            Epochs = explicitlySet.Contains(nameof(Epochs)) ? Epochs : 6,
+            Epochs = explicitlySet.Contains(nameof(Epochs)) ? Epochs : 12,
             DModel = explicitlySet.Contains(nameof(DModel)) ? DModel : 32,
             HeadDim = explicitlySet.Contains(nameof(HeadDim)) ? HeadDim : 8,
-            LearningRate = explicitlySet.Contains(nameof(LearningRate)) ? LearningRate : 2e-3,
         };
     }
 }
