@@ -3,6 +3,7 @@ using System.Globalization;
 using Incrt.Control;
 using Incrt.Data;
 using Incrt.Models;
+using Incrt.Theory;
 using Incrt.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -59,6 +60,9 @@ public sealed record ExperimentSettings
 /// <param name="Events">Controller decisions (empty without a controller).</param>
 /// <param name="Trace">Controller trace, or null without a controller.</param>
 /// <param name="Converged">Controller homeostasis at the end, or null without a controller.</param>
+/// <param name="Prediction">Head count predicted before training by <see cref="HeadCountPredictor"/> (frozen constants)
+/// for layer 0, or null without a controller or when the prediction failed.</param>
+/// <param name="PredictionError">Why <paramref name="Prediction"/> is null although a controller ran, else null.</param>
 public sealed record ExperimentResult(
     ClassificationMetrics Test,
     IReadOnlyList<EvaluationResult> Validation,
@@ -68,7 +72,9 @@ public sealed record ExperimentResult(
     double TrainSeconds,
     IReadOnlyList<HeadEvent> Events,
     ControllerTrace? Trace,
-    bool? Converged)
+    bool? Converged,
+    HeadCountPrediction? Prediction = null,
+    string? PredictionError = null)
 {
     /// <summary>Heads added over the run.</summary>
     public int Grown => Events.Count(e => e.Kind == HeadEventKind.Grew);
@@ -108,6 +114,21 @@ public static class ClassifierExperiment
             : new LengthBucketBatcher(validation.Sequences, validation.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device);
         var testBatches = new LengthBucketBatcher(test.Sequences, test.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device);
 
+        // Theorem 2: predicted before any training step, from the first calibration batches and the initial model,
+        // with the predictor's frozen constants (never refitted here).
+        HeadCountPrediction? prediction = null;
+        string? predictionError = null;
+        if (settings.Controller is not null)
+        {
+            var calibration = trainBatches.Epoch(0).Take(settings.Controller.CalibrationCalls).ToList();
+            try { prediction = HeadCountPredictor.Predict(model, calibration, settings.Controller); }
+            catch (ArgumentException e) { predictionError = e.Message; }
+            finally { foreach (var b in calibration) b.Dispose(); }
+            if (prediction is not null)
+                progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"predicted heads (layer 0, before training): {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F2} [{prediction.Measure}], ln(Γ0/θw) {prediction.LogRatio:F2}, c {prediction.Constant})"));
+        }
+
         var trainer = new Trainer(model, settings.Trainer);
         HeadController? controller = null;
         var events = new List<HeadEvent>();
@@ -140,7 +161,9 @@ public static class ClassifierExperiment
                 seconds,
                 events,
                 controller?.Trace,
-                controller?.IsConverged);
+                controller?.IsConverged,
+                prediction,
+                predictionError);
         }
         finally
         {

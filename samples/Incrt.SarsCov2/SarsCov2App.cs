@@ -145,9 +145,9 @@ public static class SarsCov2App
         tokenizer.Save(vocabPath);
         files.Add(vocabPath);
 
-        // TODO(issue 7): call Incrt.Theory.HeadCountPredictor (branch `synthetic`) once it is merged; until then the
-        // prediction is reported as null.
-        int? predictedHeads = null;
+        int? predictedHeads = result.Prediction?.PredictedHeads;
+        double? predictionError = predictedHeads is int p && result.Heads.Count > 0
+            ? Math.Abs(p - result.Heads[0]) / (double)result.Heads[0] : null;
         double ratio = BertBaseParameters / result.Parameters;
         var m = result.Test;
         stdout.WriteLine();
@@ -155,7 +155,7 @@ public static class SarsCov2App
         stdout.Write(m.ToText());
         stdout.WriteLine(string.Create(inv,
             $"heads {string.Join(",", result.Heads)} (grew {result.Grown}, pruned {result.Pruned}, converged {(result.Converged?.ToString() ?? "n/a")}); " +
-            $"parameters {result.Parameters:N0} = BERT-base (110M) / {ratio:F0}; predicted heads {(predictedHeads?.ToString(inv) ?? "n/a (predictor not available)")}"));
+            $"parameters {result.Parameters:N0} = BERT-base (110M) / {ratio:F0}; predicted heads {(predictedHeads is int ph ? string.Create(inv, $"{ph} (error {predictionError:P0})") : "n/a")}"));
         stdout.WriteLine(string.Create(inv, $"training {result.TrainSeconds:F1} s for {result.Steps} steps; total {wall.Elapsed.TotalSeconds:F1} s"));
 
         var resultsPath = Path.Combine(o.Out, "results.json");
@@ -194,7 +194,13 @@ public static class SarsCov2App
                 pruned = result.Pruned,
                 converged = result.Converged,
                 predicted = predictedHeads,
-                predictor = "TODO: HeadCountPredictor (branch synthetic) not merged yet",
+                predictedRelativeError = predictionError,
+                prediction = result.Prediction is { } pr ? new
+                {
+                    pr.PredictedHeads, pr.Growths, pr.Gamma0, pr.ThetaW, pr.LogRatio, measure = pr.Measure.ToString(), pr.KappaSquared,
+                    pr.Constant, pr.AsymptoticHeads, pr.TaskOperatorRank, pr.InitialOperatorRank, pr.CovarianceRank, pr.Batches,
+                } : null,
+                predictionError = result.PredictionError,
                 events = result.Events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned)
                     .Select(e => new { step = e.Step, layer = e.Layer, kind = e.Kind.ToString(), headsAfter = e.HeadsAfter }),
             },
