@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using Incrt.Control;
+using Incrt.Data;
+using Incrt.Models;
+using Incrt.Theory;
+using Incrt.Training;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Incrt.Samples.Common;
+
+/// <summary>Encoded sequences (token ids, [CLS] first, no padding) and their class indices.</summary>
+/// <param name="Sequences">One id array per example.</param>
+/// <param name="Labels">One class index per example.</param>
+public sealed record EncodedSplit(IReadOnlyList<int[]> Sequences, IReadOnlyList<int> Labels)
+{
+    /// <summary>Number of examples.</summary>
+    public int Count => Sequences.Count;
+}
+
+/// <summary>Settings of one <see cref="ClassifierExperiment"/> run.</summary>
+public sealed record ExperimentSettings
+{
+    /// <summary>Model configuration (vocabulary, length, width, heads, classes).</summary>
+    public required IncrtModelOptions Model { get; init; }
+
+    /// <summary>Training loop settings.</summary>
+    public TrainerOptions Trainer { get; init; } = new();
+
+    /// <summary>Controller settings, or <see langword="null"/> for a fixed-head baseline (no controller).</summary>
+    public ControllerOptions? Controller { get; init; } = new();
+
+    /// <summary>Training batch size. Default 16.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Evaluation batch size. Default 64.</summary>
+    public int EvaluationBatchSize { get; init; } = 64;
+
+    /// <summary>Seed of the batch order.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Device of the model and batches; CPU when null.</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>Receives the controller's decisions; none when null.</summary>
+    public ILoggerFactory? Logging { get; init; }
+
+    /// <summary>Progress lines (training loss, heads, λmax/θ_w, validation accuracy); none when null.</summary>
+    public TextWriter? Progress { get; init; }
+}
+
+/// <summary>What one <see cref="ClassifierExperiment"/> run measured.</summary>
+/// <param name="Test">Test-set metrics.</param>
+/// <param name="Validation">Every validation evaluation, in order.</param>
+/// <param name="Heads">Final head count per layer.</param>
+/// <param name="Parameters">Final trainable parameter count.</param>
+/// <param name="Steps">Optimizer steps taken.</param>
+/// <param name="TrainSeconds">Wall time of training (evaluations included).</param>
+/// <param name="Events">Controller decisions (empty without a controller).</param>
+/// <param name="Trace">Controller trace, or null without a controller.</param>
+/// <param name="Converged">Controller homeostasis at the end, or null without a controller.</param>
+/// <param name="Prediction">Head count predicted before training by <see cref="HeadCountPredictor"/> (frozen constants)
+/// for layer 0, or null without a controller or when the prediction failed.</param>
+/// <param name="PredictionError">Why <paramref name="Prediction"/> is null although a controller ran, else null.</param>
+public sealed record ExperimentResult(
+    ClassificationMetrics Test,
+    IReadOnlyList<EvaluationResult> Validation,
+    IReadOnlyList<int> Heads,
+    long Parameters,
+    long Steps,
+    double TrainSeconds,
+    IReadOnlyList<HeadEvent> Events,
+    ControllerTrace? Trace,
+    bool? Converged,
+    HeadCountPrediction? Prediction = null,
+    string? PredictionError = null)
+{
+    /// <summary>Heads added over the run.</summary>
+    public int Grown => Events.Count(e => e.Kind == HeadEventKind.Grew);
+
+    /// <summary>Heads removed over the run.</summary>
+    public int Pruned => Events.Count(e => e.Kind == HeadEventKind.Pruned);
+}
+
+/// <summary>
+/// Train → validate → test one <see cref="IncrtClassifier"/> on encoded splits, with the INCRT controller (or a fixed
+/// head count), and write the usual artefacts (controller trace CSV, PNG of heads, λmax/θ_w and validation accuracy).
+/// Shared by the sample apps so that every benchmark runs the same harness.
+/// </summary>
+public static class ClassifierExperiment
+{
+    /// <summary>Runs the experiment.</summary>
+    /// <param name="train">Training split.</param>
+    /// <param name="validation">Validation split (may be empty: no validation evaluations then).</param>
+    /// <param name="test">Test split.</param>
+    /// <param name="labels">Class labels in class-index order.</param>
+    /// <param name="settings">Model, trainer and controller settings.</param>
+    public static ExperimentResult Run(EncodedSplit train, EncodedSplit validation, EncodedSplit test, IReadOnlyList<string> labels,
+        ExperimentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (train.Count == 0) throw new ArgumentException("The training split is empty.", nameof(train));
+        if (test.Count == 0) throw new ArgumentException("The test split is empty.", nameof(test));
+        var progress = settings.Progress;
+
+        using var model = new IncrtClassifier(settings.Model, settings.Device);
+        var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, settings.BatchSize, settings.Seed, settings.Device);
+        var validationBatches = validation.Count == 0 ? null
+            : new LengthBucketBatcher(validation.Sequences, validation.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device);
+        var testBatches = new LengthBucketBatcher(test.Sequences, test.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device);
+
+        // Theorem 2: predicted before any training step, from the first calibration batches and the initial model,
+        // with the predictor's frozen constants (never refitted here).
+        HeadCountPrediction? prediction = null;
+        string? predictionError = null;
+        if (settings.Controller is not null)
+        {
+            var calibration = trainBatches.Epoch(0).Take(settings.Controller.CalibrationCalls).ToList();
+            try { prediction = HeadCountPredictor.Predict(model, calibration, settings.Controller); }
+            catch (ArgumentException e) { predictionError = e.Message; }
+            finally { foreach (var b in calibration) b.Dispose(); }
+            if (prediction is not null)
+                progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"predicted heads (layer 0, before training): {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F2} [{prediction.Measure}], ln(Γ0/θw) {prediction.LogRatio:F2}, c {prediction.Constant})"));
+        }
+
+        var trainer = new Trainer(model, settings.Trainer);
+        HeadController? controller = null;
+        var events = new List<HeadEvent>();
+        if (settings.Controller is not null)
+        {
+            var logger = settings.Logging?.CreateLogger("Incrt.Control");
+            controller = new HeadController(model.GrowableLayers, trainer.Optimizer, settings.Controller, logger, model);
+            controller.HeadChanged += (_, e) => events.Add(e);
+            trainer.Controller = controller;
+        }
+        try
+        {
+            var inv = CultureInfo.InvariantCulture;
+            trainer.Progress += p => progress?.WriteLine(string.Create(inv,
+                $"epoch {p.Epoch} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:E2} {p.StepsPerSecond:F2} steps/s " +
+                $"heads [{string.Join(",", p.Heads)}] λmax/θw [{string.Join(",", p.LambdaMaxOverTheta.Select(r => double.IsNaN(r) ? "-" : r.ToString("F2", inv)))}]"));
+            trainer.Evaluated += e => progress?.WriteLine(string.Create(inv,
+                $"validation step {e.Step}: accuracy {e.Accuracy:F4} loss {e.Loss:F4} heads [{string.Join(",", model.GrowableLayers.Select(l => l.HeadCount))}]"));
+
+            var clock = Stopwatch.StartNew();
+            var evals = trainer.Fit(trainBatches, validationBatches);
+            double seconds = clock.Elapsed.TotalSeconds;
+            var testEval = trainer.Evaluate(testBatches);
+            return new ExperimentResult(
+                ClassificationMetrics.From(labels, testEval.Confusion),
+                evals,
+                model.GrowableLayers.Select(l => l.HeadCount).ToList(),
+                model.ParameterCount(),
+                trainer.Step,
+                seconds,
+                events,
+                controller?.Trace,
+                controller?.IsConverged,
+                prediction,
+                predictionError);
+        }
+        finally
+        {
+            controller?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>trace.csv</c> (when there is a controller trace) and <c>training.png</c> (heads, λmax/θ_w and
+    /// validation accuracy against the optimizer step) into <paramref name="directory"/>. Returns the files written.
+    /// </summary>
+    /// <param name="result">A finished run.</param>
+    /// <param name="directory">Output folder (created when missing).</param>
+    /// <param name="title">Prefix of the panel titles.</param>
+    public static IReadOnlyList<string> WriteArtifacts(ExperimentResult result, string directory, string title)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Directory.CreateDirectory(directory);
+        var files = new List<string>();
+        var headSeries = new List<LinePlot.Series>();
+        var ratioSeries = new List<LinePlot.Series>();
+        if (result.Trace is { } trace)
+        {
+            var csv = Path.Combine(directory, "trace.csv");
+            trace.WriteCsv(csv);
+            files.Add(csv);
+            foreach (var layer in trace.Rows.GroupBy(r => r.Layer))
+            {
+                var rows = layer.ToList();
+                headSeries.Add(new($"layer {layer.Key}", rows.Select(r => (double)r.Step).ToList(), rows.Select(r => (double)r.Heads).ToList()));
+                var calibrated = rows.Where(r => double.IsFinite(r.ThetaW) && r.ThetaW > 0).ToList();
+                ratioSeries.Add(new($"layer {layer.Key} λmax/θw", calibrated.Select(r => (double)r.Step).ToList(),
+                    calibrated.Select(r => r.LambdaMax / r.ThetaW).ToList()));
+            }
+            if (ratioSeries.Count > 0)
+            {
+                double last = trace.Rows.Count == 0 ? 1 : trace.Rows[^1].Step;
+                ratioSeries.Add(new("growth threshold (1)", [0.0, last], [1.0, 1.0]));
+            }
+        }
+        else
+        {
+            for (int l = 0; l < result.Heads.Count; l++)
+                headSeries.Add(new($"layer {l} (fixed)", [0.0, result.Steps], [result.Heads[l], result.Heads[l]]));
+        }
+        var accuracy = new LinePlot.Series("validation accuracy", result.Validation.Select(e => (double)e.Step).ToList(),
+            result.Validation.Select(e => e.Accuracy).ToList());
+        var png = Path.Combine(directory, "training.png");
+        LinePlot.Save(png,
+        [
+            new($"{title}: heads per layer", "optimizer step", "heads", headSeries),
+            new($"{title}: residual energy λmax / θ_w (growth when > 1)", "optimizer step", "λmax / θ_w", ratioSeries),
+            new($"{title}: validation accuracy", "optimizer step", "accuracy", [accuracy]),
+        ]);
+        files.Add(png);
+        return files;
+    }
+}

@@ -1,0 +1,76 @@
+// SARS-CoV-2 variant classification from spike proteins with an INCRT classifier that grows its own heads.
+// See README.md in this folder for the commands, the outputs and why the data is simulated.
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Incrt.SarsCov2;
+
+var d = new SarsCov2AppOptions();
+var explicitOptions = new Dictionary<Option, string>();
+Option<T> Opt<T>(string name, string description, T defaultValue, string property)
+{
+    var option = new Option<T>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+    explicitOptions[option] = property;
+    return option;
+}
+
+var task = Opt("--task", "Simulated task: voc5 (Alpha, Beta, Gamma, Delta, Omicron), who (every WHO label) or omicron (sub-lineages).", d.Task, nameof(d.Task));
+task.AcceptOnlyFromAmong("voc5", "who", "omicron");
+var perClass = Opt("--per-class", "Simulated sequences per class (80% train, 10% validation, 10% test).", d.PerClass, nameof(d.PerClass));
+var seed = Opt("--seed", "Seed of simulation, split, initialisation and batch order.", d.Seed, nameof(d.Seed));
+var k = Opt("--k", "Amino-acid k-mer length (1 or 3 are the documented choices; 1..8 accepted).", d.K, nameof(d.K));
+var stride = Opt<int?>("--stride", "Step between k-mer starts (default: k, i.e. non-overlapping k-mers).", null, nameof(d.Stride));
+var maxLength = Opt("--max-length", "Tokens per sequence including [CLS]; longer sequences lose their C-terminal end.", d.MaxLength, nameof(d.MaxLength));
+var epochs = Opt("--epochs", "Training epochs.", d.Epochs, nameof(d.Epochs));
+var dModel = Opt("--d-model", "Model width.", d.DModel, nameof(d.DModel));
+var headDim = Opt("--head-dim", "Per-head width.", d.HeadDim, nameof(d.HeadDim));
+var maxHeads = Opt("--max-heads", "Head cap per layer.", d.MaxHeads, nameof(d.MaxHeads));
+var heads = Opt("--heads", "Initial heads (INCRT starts from 1); with --no-controller the fixed head count of a baseline.", d.Heads, nameof(d.Heads));
+var noController = Opt("--no-controller", "Train a fixed-head baseline (no growth or pruning).", false, nameof(d.NoController));
+var batchSize = Opt("--batch-size", "Training batch size.", d.BatchSize, nameof(d.BatchSize));
+var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the steps, then cosine).", d.LearningRate, nameof(d.LearningRate));
+var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
+var device = Opt("--device", "cpu, cuda, cuda:N or auto.", d.Device, nameof(d.Device));
+var output = Opt("--out", "Output folder (results.json, training.png, trace.csv, vocab.txt).", d.Out, nameof(d.Out));
+var data = Opt<string?>("--data", "Data folder: the shared data folder or its sarscov2 subfolder (default: INCRT_DATA or ../shared/data beside the checkout).", null, nameof(d.Data));
+var writeTsv = Opt<string?>("--write-tsv", "Also write the (simulated or read) data as id\\tlabel\\tsequence to this path.", null, nameof(d.WriteTsv));
+var noTrain = Opt("--no-train", "With --write-tsv: stop after writing the data.", false, nameof(d.NoTrain));
+var inputTsv = Opt<string?>("--input-tsv", "Your data: a TSV with header id\\tlabel\\tsequence (split 80/10/10 per label by --seed).", null, nameof(d.InputTsv));
+var fasta = Opt<string?>("--fasta", "Your data: a protein FASTA (needs --labels).", null, nameof(d.Fasta));
+var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CSV, e.g. an NCBI Virus export with Accession and Pangolin columns).", null, nameof(d.Labels));
+var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
+
+var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
+foreach (var option in explicitOptions.Keys) root.Options.Add(option);
+root.SetAction(parse =>
+{
+    var given = explicitOptions.Where(p => parse.GetResult(p.Key) is OptionResult { Implicit: false }).Select(p => p.Value).ToHashSet();
+    var options = new SarsCov2AppOptions
+    {
+        Task = parse.GetValue(task)!,
+        PerClass = parse.GetValue(perClass),
+        Seed = parse.GetValue(seed),
+        K = parse.GetValue(k),
+        Stride = parse.GetValue(stride),
+        MaxLength = parse.GetValue(maxLength),
+        Epochs = parse.GetValue(epochs),
+        DModel = parse.GetValue(dModel),
+        HeadDim = parse.GetValue(headDim),
+        MaxHeads = parse.GetValue(maxHeads),
+        Heads = parse.GetValue(heads),
+        NoController = parse.GetValue(noController),
+        BatchSize = parse.GetValue(batchSize),
+        LearningRate = parse.GetValue(learningRate),
+        Threads = parse.GetValue(threads),
+        Device = parse.GetValue(device)!,
+        Out = parse.GetValue(output)!,
+        Data = parse.GetValue(data),
+        WriteTsv = parse.GetValue(writeTsv),
+        NoTrain = parse.GetValue(noTrain),
+        InputTsv = parse.GetValue(inputTsv),
+        Fasta = parse.GetValue(fasta),
+        Labels = parse.GetValue(labels),
+        Quick = parse.GetValue(quick),
+    }.WithQuickPreset(given);
+    return SarsCov2App.Run(options, Console.Out, Console.Error);
+});
+return root.Parse(args).Invoke();

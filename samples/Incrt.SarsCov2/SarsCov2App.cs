@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Globalization;
+using Incrt.Control;
+using Incrt.Data;
+using Incrt.Data.SarsCov2;
+using Incrt.Models;
+using Incrt.Samples.Common;
+using Incrt.Training;
+using Microsoft.Extensions.Logging;
+
+namespace Incrt.SarsCov2;
+
+/// <summary>A user error (bad option combination, unusable data): printed without a stack trace, exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// The SARS-CoV-2 spike classification pipeline: simulate (or read) labelled spikes → stratified split → k-mer
+/// tokenizer fitted on the training split → INCRT classifier from one head with the controller (or a fixed-head
+/// baseline) → test metrics, <c>results.json</c>, trace CSV and PNG.
+/// </summary>
+public static class SarsCov2App
+{
+    /// <summary>BERT-base parameter count used for the size ratio.</summary>
+    public const double BertBaseParameters = 110e6;
+
+    /// <summary>Exit code of a user error (bad input file, bad options).</summary>
+    public const int UserErrorExitCode = 2;
+
+    /// <summary>Runs the pipeline. Returns the process exit code: 0 on success, 2 on a user error (message on
+    /// <paramref name="stderr"/>, no stack trace).</summary>
+    /// <param name="options">The settings.</param>
+    /// <param name="stdout">Progress and report.</param>
+    /// <param name="stderr">Error messages.</param>
+    /// <param name="logging">Receives the controller's decisions; a console logger when null.</param>
+    public static int Run(SarsCov2AppOptions options, TextWriter stdout, TextWriter stderr, ILoggerFactory? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ILoggerFactory? owned = null;
+        try
+        {
+            logging ??= owned = SampleRuntime.ConsoleLogging();
+            return RunCore(options, stdout, logging);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or UsageException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return UserErrorExitCode;
+        }
+        finally
+        {
+            owned?.Dispose();
+        }
+    }
+
+    private sealed record Splits(string Source, IReadOnlyList<string> Labels, IReadOnlyList<SpikeRecord> Train,
+        IReadOnlyList<SpikeRecord> Validation, IReadOnlyList<SpikeRecord> Test)
+    {
+        public IEnumerable<SpikeRecord> All => Train.Concat(Validation).Concat(Test);
+    }
+
+    private static int RunCore(SarsCov2AppOptions o, TextWriter stdout, ILoggerFactory logging)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var wall = Stopwatch.StartNew();
+        int stride = o.Stride ?? o.K;
+        if (o.K < 1 || o.K > 8) throw new UsageException($"--k must be in 1..8 (got {o.K}).");
+        if (stride < 1) throw new UsageException($"--stride must be at least 1 (got {stride}).");
+        if (o.MaxLength < 2) throw new UsageException($"--max-length must be at least 2 ([CLS] + one k-mer; got {o.MaxLength}).");
+        if (o.Heads < 1 || o.Heads > o.MaxHeads) throw new UsageException($"--heads must be in 1..--max-heads ({o.MaxHeads}); got {o.Heads}.");
+        if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");
+
+        var data = Load(o);
+        stdout.WriteLine($"data: {data.Source}");
+        stdout.WriteLine($"classes ({data.Labels.Count}): {string.Join(", ", data.Labels)}");
+        stdout.WriteLine($"split: train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}");
+        if (o.WriteTsv is not null)
+        {
+            var full = Path.GetFullPath(o.WriteTsv);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            SpikeTsv.WriteFile(full, data.All);
+            stdout.WriteLine($"wrote {data.All.Count()} records to {full}");
+            if (o.NoTrain) return 0;
+        }
+        if (data.Labels.Count < 2) throw new UsageException($"Need at least two classes; the data has {data.Labels.Count} ({string.Join(", ", data.Labels)}).");
+        if (data.Train.Count == 0 || data.Test.Count == 0)
+            throw new UsageException($"Too few records to split (train {data.Train.Count}, test {data.Test.Count}); each class needs at least 10 records for a test share.");
+
+        var device = SampleRuntime.Configure(o.Device, o.Threads, o.Seed);
+        var tokenizer = KmerTokenizer.Fit(data.Train.Select(r => r.Sequence), o.K, stride);
+        var classIndex = data.Labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
+        int truncated = 0;
+        EncodedSplit Encode(IReadOnlyList<SpikeRecord> records)
+        {
+            var seqs = new List<int[]>(records.Count);
+            foreach (var r in records)
+            {
+                int full = 1 + tokenizer.KmerCount(r.Sequence.Length);
+                if (full > o.MaxLength) truncated++;
+                seqs.Add(tokenizer.Encode(r.Sequence, Math.Max(1, Math.Min(o.MaxLength, full))));
+            }
+            return new EncodedSplit(seqs, records.Select(r => classIndex[r.Label]).ToList());
+        }
+        var train = Encode(data.Train);
+        var validation = Encode(data.Validation);
+        var test = Encode(data.Test);
+        var all = train.Sequences.Concat(validation.Sequences).Concat(test.Sequences).ToList();
+        int maxTokens = all.Max(s => s.Length);
+        double meanTokens = all.Average(s => s.Length);
+        stdout.WriteLine(string.Create(inv,
+            $"tokens: k={o.K} stride={stride}, vocabulary {tokenizer.VocabularySize}, {meanTokens:F1} tokens/sequence on average (max {maxTokens}, [CLS] included), {truncated} sequences truncated to --max-length {o.MaxLength}"));
+
+        var model = new IncrtModelOptions(tokenizer.VocabularySize, maxTokens, DModel: o.DModel, HeadDim: o.HeadDim,
+            InitialHeads: o.Heads, MaxHeads: o.MaxHeads, Dropout: 0.1, Pooling: Pooling.Cls, Classes: data.Labels.Count, Seed: (ulong)o.Seed);
+        int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        long totalSteps = (long)stepsPerEpoch * o.Epochs;
+        var trainerOptions = new TrainerOptions
+        {
+            Epochs = o.Epochs,
+            LearningRate = o.LearningRate,
+            WarmupSteps = (int)Math.Max(1, totalSteps / 10),
+            ProgressEvery = Math.Max(1, stepsPerEpoch / 2),
+            EvaluationsPerEpoch = 2,
+        };
+        var settings = new ExperimentSettings
+        {
+            Model = model,
+            Trainer = trainerOptions,
+            Controller = o.NoController ? null : new ControllerOptions(),
+            BatchSize = o.BatchSize,
+            Seed = o.Seed,
+            Device = device,
+            Logging = logging,
+            Progress = stdout,
+        };
+        stdout.WriteLine(string.Create(inv,
+            $"model: d_model {o.DModel}, head_dim {o.HeadDim}, {o.Heads} initial head(s), cap {o.MaxHeads}, {(o.NoController ? "fixed heads (no controller)" : "INCRT controller on")}; " +
+            $"{o.Epochs} epochs × {stepsPerEpoch} steps (batch {o.BatchSize}), device {device}, torch threads {TorchSharp.torch.get_num_threads()}"));
+
+        var result = ClassifierExperiment.Run(train, validation, test, data.Labels, settings);
+        Directory.CreateDirectory(o.Out);
+        var files = ClassifierExperiment.WriteArtifacts(result, o.Out, o.NoController ? $"fixed {o.Heads} heads" : "INCRT").ToList();
+        var vocabPath = Path.Combine(o.Out, "vocab.txt");
+        tokenizer.Save(vocabPath);
+        files.Add(vocabPath);
+
+        int? predictedHeads = result.Prediction?.PredictedHeads;
+        double? predictionError = predictedHeads is int p && result.Heads.Count > 0
+            ? Math.Abs(p - result.Heads[0]) / (double)result.Heads[0] : null;
+        double ratio = BertBaseParameters / result.Parameters;
+        var m = result.Test;
+        stdout.WriteLine();
+        stdout.WriteLine("test set:");
+        stdout.Write(m.ToText());
+        stdout.WriteLine(string.Create(inv,
+            $"heads {string.Join(",", result.Heads)} (grew {result.Grown}, pruned {result.Pruned}, converged {(result.Converged?.ToString() ?? "n/a")}); " +
+            $"parameters {result.Parameters:N0} = BERT-base (110M) / {ratio:F0}; predicted heads {(predictedHeads is int ph ? string.Create(inv, $"{ph} (error {predictionError:P0})") : "n/a")}"));
+        stdout.WriteLine(string.Create(inv, $"training {result.TrainSeconds:F1} s for {result.Steps} steps; total {wall.Elapsed.TotalSeconds:F1} s"));
+
+        var resultsPath = Path.Combine(o.Out, "results.json");
+        ResultsFile.Write(resultsPath, new
+        {
+            sample = "Incrt.SarsCov2",
+            data = new
+            {
+                source = data.Source,
+                simulated = o.InputTsv is null && o.Fasta is null,
+                task = o.InputTsv is null && o.Fasta is null ? o.Task : null,
+                perClass = o.InputTsv is null && o.Fasta is null ? o.PerClass : (int?)null,
+                labels = data.Labels,
+                train = data.Train.Count,
+                validation = data.Validation.Count,
+                test = data.Test.Count,
+            },
+            tokenizer = new { k = o.K, stride, vocabulary = tokenizer.VocabularySize, maxLength = o.MaxLength, maxTokens, meanTokens, truncated },
+            settings = new
+            {
+                o.Seed, o.Epochs, o.BatchSize, o.LearningRate, o.DModel, o.HeadDim, initialHeads = o.Heads, o.MaxHeads,
+                controller = !o.NoController, o.Threads, device = device.ToString(), quick = o.Quick,
+            },
+            test = new
+            {
+                accuracy = m.Accuracy,
+                macroF1 = m.MacroF1,
+                perClass = m.Classes.Select(c => new { label = c.Label, support = c.Support, precision = c.Precision, recall = c.Recall, f1 = c.F1 }),
+                confusion = m.Confusion,
+            },
+            validation = result.Validation.Select(e => new { step = e.Step, accuracy = e.Accuracy, loss = e.Loss }),
+            heads = new
+            {
+                final = result.Heads,
+                grown = result.Grown,
+                pruned = result.Pruned,
+                converged = result.Converged,
+                predicted = predictedHeads,
+                predictedRelativeError = predictionError,
+                prediction = result.Prediction is { } pr ? new
+                {
+                    pr.PredictedHeads, pr.Growths, pr.Gamma0, pr.ThetaW, pr.LogRatio, measure = pr.Measure.ToString(), pr.KappaSquared,
+                    pr.Constant, pr.AsymptoticHeads, pr.TaskOperatorRank, pr.InitialOperatorRank, pr.CovarianceRank, pr.Batches,
+                } : null,
+                predictionError = result.PredictionError,
+                events = result.Events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned)
+                    .Select(e => new { step = e.Step, layer = e.Layer, kind = e.Kind.ToString(), headsAfter = e.HeadsAfter }),
+            },
+            parameters = result.Parameters,
+            bertBaseRatio = ratio,
+            steps = result.Steps,
+            trainSeconds = result.TrainSeconds,
+            totalSeconds = wall.Elapsed.TotalSeconds,
+            files = files.Select(Path.GetFileName),
+        });
+        stdout.WriteLine($"wrote {resultsPath}, {string.Join(", ", files.Select(Path.GetFileName))}");
+        return 0;
+    }
+
+    private static Splits Load(SarsCov2AppOptions o)
+    {
+        bool tsv = o.InputTsv is not null, fasta = o.Fasta is not null || o.Labels is not null;
+        if (tsv && fasta) throw new UsageException("Give either --input-tsv or --fasta with --labels, not both.");
+        if (fasta && (o.Fasta is null || o.Labels is null)) throw new UsageException("--fasta and --labels must be given together.");
+        if (tsv)
+        {
+            RequireFile(o.InputTsv!, "--input-tsv");
+            return SplitUserData($"user TSV {o.InputTsv}", SpikeTsv.ReadFile(o.InputTsv!), o.Seed);
+        }
+        if (fasta)
+        {
+            RequireFile(o.Fasta!, "--fasta");
+            RequireFile(o.Labels!, "--labels");
+            return SplitUserData($"user FASTA {o.Fasta} with labels {o.Labels}", LabelledFasta.ReadFiles(o.Fasta!, o.Labels!), o.Seed);
+        }
+        if (o.PerClass < 1) throw new UsageException($"--per-class must be at least 1 (got {o.PerClass}).");
+        var task = SarsCov2TaskBuilder.ParseTask(o.Task);
+        var folder = ResolveSarsCov2Folder(o.Data);
+        var catalog = LineageCatalog.LoadDirectory(folder);
+        var dataset = new SarsCov2TaskBuilder(catalog).Build(task, o.PerClass, o.Seed);
+        return new Splits($"simulated task {SarsCov2TaskBuilder.TaskName(task)}, {o.PerClass} per class, seed {o.Seed}, from {folder}",
+            dataset.Labels, dataset.Train, dataset.Validation, dataset.Test);
+    }
+
+    /// <summary>The folder holding <c>voc_spike_mutations.tsv</c>: <paramref name="data"/> itself when it holds the
+    /// table, else its <c>sarscov2</c> subfolder; <see cref="DataPaths.Resolve(string?)"/> when null.</summary>
+    private static string ResolveSarsCov2Folder(string? data)
+    {
+        if (data is not null && File.Exists(Path.Combine(data, LineageCatalog.MutationTableFileName))) return Path.GetFullPath(data);
+        var root = DataPaths.Resolve(data);
+        var folder = Path.Combine(root, "sarscov2");
+        if (!File.Exists(Path.Combine(folder, LineageCatalog.MutationTableFileName)))
+            throw new UsageException($"No {LineageCatalog.MutationTableFileName} in {root} or {folder}; pass --data <folder> (the shared data folder or its sarscov2 subfolder).");
+        return folder;
+    }
+
+    private static void RequireFile(string path, string option)
+    {
+        if (!File.Exists(path)) throw new UsageException($"{option}: file not found: {Path.GetFullPath(path)}");
+    }
+
+    /// <summary>Stratified split of user data: per label (labels in ordinal order), a seeded shuffle, then 10% to
+    /// validation and 10% to test (rounded) and the rest to training.</summary>
+    private static Splits SplitUserData(string source, IReadOnlyList<SpikeRecord> records, int seed)
+    {
+        if (records.Count == 0) throw new UsageException($"{source}: no records.");
+        var labels = records.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var random = new Random(seed);
+        List<SpikeRecord> train = [], validation = [], test = [];
+        foreach (var label in labels)
+        {
+            var members = records.Where(r => r.Label == label).ToArray();
+            random.Shuffle(members);
+            int nVal = (int)Math.Round(members.Length * 0.1, MidpointRounding.AwayFromZero);
+            int nTest = (int)Math.Round(members.Length * 0.1, MidpointRounding.AwayFromZero);
+            validation.AddRange(members.Take(nVal));
+            test.AddRange(members.Skip(nVal).Take(nTest));
+            train.AddRange(members.Skip(nVal + nTest));
+        }
+        return new Splits(source, labels, train, validation, test);
+    }
+}

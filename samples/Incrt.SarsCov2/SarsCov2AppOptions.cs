@@ -1,0 +1,93 @@
+namespace Incrt.SarsCov2;
+
+/// <summary>Settings of one run of the SARS-CoV-2 sample (one field per command-line option).</summary>
+public sealed record SarsCov2AppOptions
+{
+    /// <summary>Simulated task: voc5, who or omicron.</summary>
+    public string Task { get; init; } = "voc5";
+
+    /// <summary>Simulated sequences per class.</summary>
+    public int PerClass { get; init; } = 200;
+
+    /// <summary>Seed of simulation, split, initialisation and batch order.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>k-mer length.</summary>
+    public int K { get; init; } = 3;
+
+    /// <summary>Step between k-mer starts; null = k (non-overlapping k-mers).</summary>
+    public int? Stride { get; init; }
+
+    /// <summary>Tokens per sequence including [CLS]; longer sequences are truncated at the C-terminal end.</summary>
+    public int MaxLength { get; init; } = 448;
+
+    /// <summary>Training epochs.</summary>
+    public int Epochs { get; init; } = 12;
+
+    /// <summary>Model width.</summary>
+    public int DModel { get; init; } = 64;
+
+    /// <summary>Per-head width.</summary>
+    public int HeadDim { get; init; } = 16;
+
+    /// <summary>Head cap per layer.</summary>
+    public int MaxHeads { get; init; } = 32;
+
+    /// <summary>Initial head count (the fixed head count with <see cref="NoController"/>).</summary>
+    public int Heads { get; init; } = 1;
+
+    /// <summary>Train without the controller (fixed-head baseline).</summary>
+    public bool NoController { get; init; }
+
+    /// <summary>Training batch size.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Peak learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-2;
+
+    /// <summary>Torch intra-op threads (0 = leave torch's default).</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>cpu, cuda, cuda:N or auto.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Output folder.</summary>
+    public string Out { get; init; } = Path.Combine("runs", "sarscov2");
+
+    /// <summary>Data folder (the shared data folder or its <c>sarscov2</c> subfolder); null = <c>DataPaths.Resolve</c>.</summary>
+    public string? Data { get; init; }
+
+    /// <summary>Write the simulated data as <c>id\tlabel\tsequence</c> to this path.</summary>
+    public string? WriteTsv { get; init; }
+
+    /// <summary>Stop after writing the data (with <see cref="WriteTsv"/>).</summary>
+    public bool NoTrain { get; init; }
+
+    /// <summary>User data: TSV <c>id\tlabel\tsequence</c>.</summary>
+    public string? InputTsv { get; init; }
+
+    /// <summary>User data: protein FASTA (with <see cref="Labels"/>).</summary>
+    public string? Fasta { get; init; }
+
+    /// <summary>User data: id → label table (TSV/CSV, e.g. an NCBI Virus export) for <see cref="Fasta"/>.</summary>
+    public string? Labels { get; init; }
+
+    /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
+    public bool Quick { get; init; }
+
+    /// <summary>Apply the <see cref="Quick"/> preset to the values the user left at their defaults.</summary>
+    /// <param name="explicitlySet">Names of the options given on the command line (property names).</param>
+    public SarsCov2AppOptions WithQuickPreset(ISet<string> explicitlySet)
+    {
+        ArgumentNullException.ThrowIfNull(explicitlySet);
+        if (!Quick) return this;
+        return this with
+        {
+            PerClass = explicitlySet.Contains(nameof(PerClass)) ? PerClass : 100,
+            MaxLength = explicitlySet.Contains(nameof(MaxLength)) ? MaxLength : 128,
+            Epochs = explicitlySet.Contains(nameof(Epochs)) ? Epochs : 12,
+            DModel = explicitlySet.Contains(nameof(DModel)) ? DModel : 32,
+            HeadDim = explicitlySet.Contains(nameof(HeadDim)) ? HeadDim : 8,
+        };
+    }
+}

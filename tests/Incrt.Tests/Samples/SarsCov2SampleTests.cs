@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FluentAssertions;
+using Incrt.Data.SarsCov2;
+using Incrt.SarsCov2;
+using Incrt.Samples.Common;
+using Incrt.Tests.Data;
+using Incrt.Tests.Data.SarsCov2;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Incrt.Tests.Samples;
+
+public class SarsCov2SampleTests(ITestOutputHelper output)
+{
+    private static SarsCov2AppOptions Tiny(string outDir) => new()
+    {
+        Task = "voc5",
+        PerClass = 20,
+        MaxLength = 40,
+        Epochs = 3,
+        DModel = 16,
+        HeadDim = 8,
+        BatchSize = 8,
+        LearningRate = 1e-2,
+        Data = SarsCov2Data.Directory,
+        Out = outDir,
+    };
+
+    private (int Code, string Out, string Err) Run(SarsCov2AppOptions options)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = SarsCov2App.Run(options, stdout, stderr, NullLoggerFactory.Instance);
+        output.WriteLine(stdout.ToString());
+        output.WriteLine(stderr.ToString());
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void A_tiny_voc5_run_trains_from_one_head_and_writes_sane_results()
+    {
+        using var dir = new TempDirectory();
+        var clock = Stopwatch.StartNew();
+        var (code, stdout, stderr) = Run(Tiny(dir.Path));
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20));
+
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("confusion matrix");
+        foreach (var f in new[] { "results.json", "training.png", "trace.csv", "vocab.txt" })
+            new FileInfo(Path.Combine(dir.Path, f)).Length.Should().BeGreaterThan(0, f);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")));
+        var root = json.RootElement;
+        root.GetProperty("data").GetProperty("labels").GetArrayLength().Should().Be(5);
+        root.GetProperty("data").GetProperty("test").GetInt32().Should().Be(10, "10% of 20 per class, 5 classes");
+        double accuracy = root.GetProperty("test").GetProperty("accuracy").GetDouble();
+        accuracy.Should().BeInRange(0, 1);
+        var confusion = root.GetProperty("test").GetProperty("confusion");
+        confusion.EnumerateArray().Sum(r => r.EnumerateArray().Sum(v => v.GetInt64())).Should().Be(10);
+        root.GetProperty("heads").GetProperty("final")[0].GetInt32().Should().BeInRange(1, 32);
+        root.GetProperty("parameters").GetInt64().Should().BeGreaterThan(0);
+        root.GetProperty("bertBaseRatio").GetDouble().Should().BeGreaterThan(7);
+        root.GetProperty("tokenizer").GetProperty("maxTokens").GetInt32().Should().Be(40, "spikes are longer than 40 tokens and get truncated");
+    }
+
+    [Fact]
+    public void The_fixed_head_baseline_keeps_its_heads_and_writes_no_trace()
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = Run(Tiny(dir.Path) with { Heads = 2, NoController = true, Epochs = 1 });
+        code.Should().Be(0, stderr);
+        File.Exists(Path.Combine(dir.Path, "trace.csv")).Should().BeFalse();
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")));
+        json.RootElement.GetProperty("heads").GetProperty("final")[0].GetInt32().Should().Be(2);
+        json.RootElement.GetProperty("settings").GetProperty("controller").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
+    public void Simulated_data_written_as_tsv_reads_back_as_user_data()
+    {
+        using var dir = new TempDirectory();
+        var tsv = Path.Combine(dir.Path, "voc5.tsv");
+        var (code, _, stderr) = Run(Tiny(dir.Path) with { PerClass = 10, WriteTsv = tsv, NoTrain = true });
+        code.Should().Be(0, stderr);
+        var records = SpikeTsv.ReadFile(tsv);
+        records.Should().HaveCount(50);
+        records.Select(r => r.Label).Distinct().Should().BeEquivalentTo(["Alpha", "Beta", "Gamma", "Delta", "Omicron"]);
+
+        var (code2, stdout2, stderr2) = Run(Tiny(dir.Path) with { InputTsv = tsv, WriteTsv = Path.Combine(dir.Path, "copy.tsv"), NoTrain = true });
+        code2.Should().Be(0, stderr2);
+        stdout2.Should().Contain("train 40, validation 5, test 5");
+    }
+
+    [Fact]
+    public void A_bad_residue_in_a_user_tsv_is_a_clean_error_naming_the_record()
+    {
+        using var dir = new TempDirectory();
+        var tsv = dir.File("bad.tsv", "id\tlabel\tsequence\ns1\tAlpha\tMFVFLV\ns2\tBeta\tMFV1LV\n");
+        var (code, _, stderr) = Run(Tiny(dir.Path) with { InputTsv = tsv });
+        code.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Should().StartWith("error: ").And.Contain("s2").And.Contain("line 3").And.NotContain("   at ");
+    }
+
+    [Fact]
+    public void A_duplicate_id_in_a_user_tsv_is_a_clean_error()
+    {
+        using var dir = new TempDirectory();
+        var tsv = dir.File("dup.tsv", "id\tlabel\tsequence\ns1\tAlpha\tMFVFLV\ns1\tBeta\tMFVFLV\n");
+        var (code, _, stderr) = Run(Tiny(dir.Path) with { InputTsv = tsv });
+        code.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Should().Contain("s1").And.Contain("duplicate");
+    }
+
+    [Fact]
+    public void A_fasta_record_without_a_label_is_a_clean_error_naming_the_record()
+    {
+        using var dir = new TempDirectory();
+        var fasta = dir.File("s.fasta", ">QHD1.1 spike\nMFVFLV\n>QHD2.1 spike\nMFVFLA\n");
+        var labels = dir.File("labels.csv", "Accession,Pangolin\nQHD1.1,B.1.1.7\n");
+        var (code, _, stderr) = Run(Tiny(dir.Path) with { Fasta = fasta, Labels = labels });
+        code.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Should().Contain("QHD2.1").And.Contain("no label").And.NotContain("   at ");
+    }
+
+    [Theory]
+    [InlineData("missing-file")]
+    [InlineData("tsv-and-fasta")]
+    [InlineData("fasta-without-labels")]
+    [InlineData("one-class")]
+    public void Unusable_options_are_clean_errors(string kind)
+    {
+        using var dir = new TempDirectory();
+        var one = dir.File("one.tsv", "id\tlabel\tsequence\n" + string.Concat(Enumerable.Range(0, 20).Select(i => $"s{i}\tAlpha\tMFVFLVLLPL\n")));
+        var options = kind switch
+        {
+            "missing-file" => Tiny(dir.Path) with { InputTsv = Path.Combine(dir.Path, "nope.tsv") },
+            "tsv-and-fasta" => Tiny(dir.Path) with { InputTsv = one, Fasta = one, Labels = one },
+            "fasta-without-labels" => Tiny(dir.Path) with { Fasta = one },
+            _ => Tiny(dir.Path) with { InputTsv = one },
+        };
+        var (code, _, stderr) = Run(options);
+        code.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Should().StartWith("error: ").And.NotContain("   at ");
+    }
+
+    [Fact]
+    public void Classification_metrics_follow_the_confusion_matrix()
+    {
+        var m = ClassificationMetrics.From(["a", "b", "c"], new long[,] { { 3, 1, 0 }, { 0, 2, 0 }, { 0, 0, 0 } });
+        m.Accuracy.Should().BeApproximately(5 / 6.0, 1e-12);
+        m.Classes[0].Precision.Should().Be(1);
+        m.Classes[0].Recall.Should().Be(0.75);
+        m.Classes[1].Precision.Should().BeApproximately(2 / 3.0, 1e-12);
+        double.IsNaN(m.Classes[2].F1).Should().BeTrue("class c never occurs nor is predicted");
+        m.MacroF1.Should().BeApproximately((2 * 0.75 / 1.75 + 2 * (2 / 3.0) / (5 / 3.0)) / 2, 1e-12, "absent classes are left out");
+        m.ToText().Should().Contain("macro-F1");
+    }
+}
