@@ -274,6 +274,22 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
         _nextHeadId = nextHeadId;
     }
 
+    /// <summary>State of the layer's head-initialisation generator (checkpoints: growth after a resume draws the same
+    /// random weights as an uninterrupted run).</summary>
+    internal byte[] ExportGeneratorState()
+    {
+        using var state = _generator.get_state();
+        return state.to(ScalarType.Byte).cpu().data<byte>().ToArray();
+    }
+
+    /// <summary>Restores the head-initialisation generator from <see cref="ExportGeneratorState"/>.</summary>
+    internal void ImportGeneratorState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using var t = tensor(state, ScalarType.Byte);
+        _generator.set_state(t);
+    }
+
     private void Append(Parameter p, Tensor slice) =>
         Replace(p, cat(new[] { (Tensor)p, slice.to(p.dtype, p.device) }, 0));
 

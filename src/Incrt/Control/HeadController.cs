@@ -140,6 +140,36 @@ public sealed class HeadController : IDisposable
         HeadChanged?.Invoke(this, e);
     }
 
+    /// <summary>Snapshot of the controller's full state (host copies), for checkpoints.</summary>
+    internal ControllerState ExportState()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ControllerState(_calls, _lastStep == long.MinValue ? null : _lastStep,
+            _layers.Select(l => l.ExportState()).ToList(), Trace.Rows.ToList());
+    }
+
+    /// <summary>
+    /// Restores a snapshot taken by <see cref="ExportState"/> on a controller over layers with the same widths and
+    /// head ids. The controller must not have been called yet.
+    /// </summary>
+    /// <exception cref="ArgumentException">Layer count, width or head ids do not match, or invalid vectors.</exception>
+    /// <exception cref="InvalidOperationException">The controller has already been called.</exception>
+    internal void ImportState(ControllerState state)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(state);
+        if (_calls != 0 || _lastStep != long.MinValue || Trace.Rows.Count != 0)
+            throw new InvalidOperationException("Controller state can only be restored into a controller that has not been called yet.");
+        if (state.Layers is null || state.Layers.Count != _layers.Count)
+            throw new ArgumentException($"The state has {state.Layers?.Count ?? 0} layers; the controller has {_layers.Count}.", nameof(state));
+        if (state.Calls < 0) throw new ArgumentException("Calls must be ≥ 0.", nameof(state));
+        for (int i = 0; i < _layers.Count; i++) _layers[i].ValidateState(state.Layers[i]);
+        for (int i = 0; i < _layers.Count; i++) _layers[i].ImportState(state.Layers[i]);
+        _calls = state.Calls;
+        _lastStep = state.LastStep ?? long.MinValue;
+        foreach (var row in state.Trace ?? Array.Empty<TraceRow>()) Trace.Add(row);
+    }
+
     /// <summary>Frees the estimators and bases.</summary>
     public void Dispose()
     {
@@ -177,7 +207,7 @@ public sealed class HeadController : IDisposable
 
         public GrowableMultiHeadAttention Layer { get; }
         public int Index { get; }
-        public CapturedBasis Basis { get; }
+        public CapturedBasis Basis { get; private set; }
         public EnergyThresholds? Thresholds { get; private set; }
         public double? Gamma0 { get; private set; }
         public SpectrumReading? LastReading { get; private set; }
@@ -356,6 +386,57 @@ public sealed class HeadController : IDisposable
             return new TraceRow(step, call, Index, Layer.HeadCount, r?.LambdaMax ?? double.NaN, r?.LambdaMin ?? double.NaN,
                 r?.ExactLambdaMax ?? double.NaN, Thresholds?.ThetaW ?? double.NaN, Thresholds?.PhiW ?? double.NaN,
                 r?.GapPlus ?? double.NaN, _lastDwell, _lastDecision);
+        }
+
+        public LayerControlState ExportState()
+        {
+            var q = Basis.ExportState();
+            var columns = Enumerable.Range(0, q.GetLength(1))
+                .Select(j => Enumerable.Range(0, q.GetLength(0)).Select(i => q[i, j]).ToArray()).ToList();
+            return new LayerControlState(Layer.HeadIds.ToList(), (int)Layer.DModel, columns, _columnOwner.ToList(),
+                _estimator.ExportState(), _estimator.TrackerDType, _calibration.Norms.ToList(), Gamma0, Thresholds, LastReading,
+                CallsSinceChange, _callsSinceGrowth, _lastDwell, _lastDecision, _lastStatistics.ToArray(),
+                new Dictionary<long, int>(_belowCount), new Dictionary<long, long>(_birthCall));
+        }
+
+        public void ValidateState(LayerControlState s)
+        {
+            ArgumentNullException.ThrowIfNull(s);
+            string where = $"layer {Index}";
+            if (s.Dimension != Layer.DModel)
+                throw new ArgumentException($"{where}: the state has width {s.Dimension}; the layer has d_model = {Layer.DModel}.");
+            if (s.HeadIds is null || !s.HeadIds.SequenceEqual(Layer.HeadIds))
+                throw new ArgumentException($"{where}: the state was taken with head ids [{string.Join(", ", s.HeadIds ?? Array.Empty<long>())}]; " +
+                    $"the layer has [{string.Join(", ", Layer.HeadIds)}].");
+            if (s.BasisColumns is null || s.ColumnOwner is null || s.BasisColumns.Count != s.ColumnOwner.Count)
+                throw new ArgumentException($"{where}: Q columns and their owners do not match.");
+            if (s.Estimator is null || s.CalibrationNorms is null || s.LastStatistics is null || s.BelowCount is null || s.BirthCall is null || s.LastDecision is null)
+                throw new ArgumentException($"{where}: the state is incomplete.");
+            if (s.CalibrationNorms.Any(n => !double.IsFinite(n) || n < 0))
+                throw new ArgumentException($"{where}: a calibration norm is negative or not finite.");
+        }
+
+        public void ImportState(LayerControlState s)
+        {
+            var basis = CapturedBasis.FromColumnsExact(s.Dimension, s.BasisColumns, Basis.DType, Layer.Device);
+            _estimator.ImportStateExact(s.Estimator, s.TrackerDType, Layer.Device);
+            Basis.Dispose();
+            Basis = basis;
+            _columnOwner.Clear();
+            _columnOwner.AddRange(s.ColumnOwner);
+            foreach (var n in s.CalibrationNorms) _calibration.Add(n);
+            Gamma0 = s.Gamma0;
+            Thresholds = s.Thresholds;
+            LastReading = s.LastReading;
+            CallsSinceChange = s.CallsSinceChange;
+            _callsSinceGrowth = s.CallsSinceGrowth;
+            _lastDwell = s.LastDwell;
+            _lastDecision = s.LastDecision;
+            _lastStatistics = s.LastStatistics.ToArray();
+            _belowCount.Clear();
+            foreach (var (k, v) in s.BelowCount) _belowCount[k] = v;
+            _birthCall.Clear();
+            foreach (var (k, v) in s.BirthCall) _birthCall[k] = v;
         }
 
         public void Dispose()

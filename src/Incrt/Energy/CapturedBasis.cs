@@ -227,6 +227,32 @@ public sealed class CapturedBasis : IDisposable
     }
 
     /// <summary>
+    /// Rebuilds a basis from exported columns bit-exactly (no re-orthonormalisation), for checkpoint resume.
+    /// Validates shape and finiteness only.
+    /// </summary>
+    internal static CapturedBasis FromColumnsExact(int dimension, IReadOnlyList<double[]> columns, ScalarType dtype, Device? device)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "dimension must be ≥ 1.");
+        if (columns.Count > dimension) throw new ArgumentException($"{columns.Count} columns exceed dimension {dimension}.", nameof(columns));
+        if (columns.Count == 0) return new CapturedBasis(dimension, dtype, device);
+        var flat = new double[dimension * columns.Count];
+        for (int j = 0; j < columns.Count; j++)
+        {
+            var c = columns[j] ?? throw new ArgumentException($"column {j} is missing.", nameof(columns));
+            if (c.Length != dimension) throw new ArgumentException($"column {j} has length {c.Length}; expected {dimension}.", nameof(columns));
+            for (int i = 0; i < dimension; i++)
+            {
+                if (!double.IsFinite(c[i])) throw new ArgumentException($"column {j} is not finite.", nameof(columns));
+                flat[i * columns.Count + j] = c[i];
+            }
+        }
+        using var scope = NewDisposeScope();
+        var q = torch.tensor(flat, new long[] { dimension, columns.Count }, ScalarType.Float64).to(dtype, device ?? CPU).contiguous();
+        return new CapturedBasis(dimension, q.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
     /// Relative residual norm below which an appended vector counts as dependent on Q:
     /// 1e-4 for 16/32-bit floats, 1e-10 for float64.
     /// </summary>

@@ -161,6 +161,29 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         _draws = state.Draws;
     }
 
+    /// <summary>Dtype of the tracker vectors (checkpoints record it so a restore is bit-exact).</summary>
+    internal ScalarType TrackerDType => _tracker.UPlus.dtype;
+
+    /// <summary>
+    /// Restores vectors (bit-exactly, as <paramref name="dtype"/> on <paramref name="device"/>) and the draw counter,
+    /// for checkpoint resume. Unlike <see cref="ImportState"/> nothing is re-normalised.
+    /// </summary>
+    internal void ImportStateExact(EstimatorState state, ScalarType dtype, Device? device)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Dimension != Dimension || state.UPlus is null || state.UMinus is null || state.UPlus.Length != Dimension || state.UMinus.Length != Dimension)
+            throw new ArgumentException($"state must have Dimension {Dimension} and two vectors of length {Dimension}.", nameof(state));
+        if (state.Draws < 0) throw new ArgumentException("state.Draws must be ≥ 0.", nameof(state));
+        if (!state.UPlus.All(double.IsFinite) || !state.UMinus.All(double.IsFinite))
+            throw new ArgumentException("state vectors must be finite.", nameof(state));
+        using var scope = NewDisposeScope();
+        var p = torch.tensor(state.UPlus, dtype: ScalarType.Float64).to(dtype, device ?? CPU);
+        var n = torch.tensor(state.UMinus, dtype: ScalarType.Float64).to(dtype, device ?? CPU);
+        _tracker.RestoreExact(p, n);
+        _draws = state.Draws;
+    }
+
     /// <summary>Releases the tracker.</summary>
     public void Dispose()
     {

@@ -26,6 +26,9 @@ public sealed class EnergyCalibration
     /// <summary>Norms collected so far.</summary>
     public int Collected => _norms.Count;
 
+    /// <summary>The norms collected so far, in order (checkpoints).</summary>
+    internal IReadOnlyList<double> Norms => _norms;
+
     /// <summary>True once N norms are collected.</summary>
     public bool IsComplete => _norms.Count >= Batches;
 

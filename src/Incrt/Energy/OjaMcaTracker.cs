@@ -172,6 +172,18 @@ public sealed class OjaMcaTracker : IDisposable
                 uMinus.detach().to(_uPlus.dtype, _uPlus.device).clone().MoveToOuterDisposeScope());
     }
 
+    /// <summary>Replaces both vectors with copies of the given values, bit-exactly (checkpoint resume); no
+    /// normalisation. The vectors take <paramref name="uPlus"/>'s dtype and device.</summary>
+    internal void RestoreExact(Tensor uPlus, Tensor uMinus)
+    {
+        ThrowIfDisposed();
+        CheckVector(uPlus, nameof(uPlus));
+        CheckVector(uMinus, nameof(uMinus));
+        var p = uPlus.detach().clone();
+        var n = uMinus.detach().to(p.dtype, p.device).clone();
+        Replace(p, n);
+    }
+
     /// <summary>Draws u+ in the complement of <paramref name="basis"/>, then u− in the complement of both Q and u+.</summary>
     /// <exception cref="InvalidOperationException">The complement of Q has fewer than two dimensions.</exception>
     public void Redraw(CapturedBasis basis, Generator generator)
