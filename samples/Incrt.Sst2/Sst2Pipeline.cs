@@ -51,7 +51,7 @@ internal sealed record Sst2Data(string TrainPath, string DevPath, IReadOnlyList<
 
 /// <summary>What one training run produced (the baselines table is built from these).</summary>
 internal sealed record RunOutcome(string Name, IReadOnlyList<int> Heads, long Parameters, double DevAccuracy, double BestDevAccuracy,
-    double TrainSeconds, long Steps, EvaluationResult FinalEvaluation, IReadOnlyList<EvaluationResult> Evaluations);
+    double TrainSeconds, double TrainCpuSeconds, long Steps, EvaluationResult FinalEvaluation, IReadOnlyList<EvaluationResult> Evaluations);
 
 /// <summary>Training, reporting and evaluation of INCRT classifiers on SST-2.</summary>
 internal static class Sst2Pipeline
@@ -95,6 +95,7 @@ internal static class Sst2Pipeline
         trainer.Controller = controller;
 
         var clock = Stopwatch.StartNew();
+        double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         trainer.Progress += p =>
         {
             double eta = p.StepsPerSecond > 0 ? (p.TotalSteps - p.Step) / p.StepsPerSecond : double.NaN;
@@ -108,10 +109,11 @@ internal static class Sst2Pipeline
 
         var evals = trainer.Fit(train, dev);
         double seconds = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0;
         var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(dev);
         var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
         var outcome = new RunOutcome(name, heads, model.ParameterCount(), final.Accuracy, evals.Select(e => e.Accuracy).DefaultIfEmpty(final.Accuracy).Max(),
-            seconds, trainer.Step, final, evals);
+            seconds, cpuSeconds, trainer.Step, final, evals);
         after?.Invoke(model, trainer, controller, evals);
         return outcome;
     }

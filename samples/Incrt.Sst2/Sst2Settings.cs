@@ -26,7 +26,7 @@ internal sealed record Sst2Settings
     public int? TrainRows { get; init; }
     public bool NoController { get; init; }
     public int? Heads { get; init; }
-    public Pooling Pooling { get; init; } = Pooling.Cls;
+    public Pooling Pooling { get; init; } = Pooling.MaskedMean;
     public int EvalsPerEpoch { get; init; } = 4;
     public int ProgressEvery { get; init; } = 50;
     public bool Baselines { get; init; }
