@@ -156,8 +156,9 @@ public static class IncrtCheckpoint
     /// </summary>
     /// <param name="path">The checkpoint file.</param>
     /// <param name="model">The model to overwrite.</param>
-    /// <exception cref="CheckpointException">The file is invalid, or its architecture (options) differs from the model's;
-    /// the message names the differing settings. The model is unchanged in that case.</exception>
+    /// <exception cref="CheckpointException">The file is invalid (the model is then unchanged), its architecture (options)
+    /// differs from the model's (the message names the differing settings; the model is unchanged), or its weights do not
+    /// fit the saved layout (the model's head layout may then already have been changed).</exception>
     public static LoadedCheckpoint LoadInto(string path, IncrtClassifier model)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

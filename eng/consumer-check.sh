@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Consumer check (issue 9): pack Incrt, consume it from a throwaway console project OUTSIDE the repository through a
+# local folder feed (plus nuget.org for TorchSharp-cpu), train a tiny model with growth for 30 steps, checkpoint it,
+# and fail on any error. Each run packs a unique prerelease version, so the NuGet cache never serves a stale Incrt.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/incrt-consumer.XXXXXX")"
+version_suffix="ci.$(date +%s).$$"
+cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+cleanup() {
+  rm -rf "$work"
+  # The unique version is useless once checked: drop it from the package cache again.
+  rm -rf "$cache/incrt/"*"-$version_suffix"
+}
+trap cleanup EXIT
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+case "$work" in "$repo"/*) echo "consumer-check: temp dir $work is inside the repository" >&2; exit 1 ;; esac
+
+echo "== pack Incrt (suffix $version_suffix) into $work/feed"
+dotnet pack "$repo/src/Incrt/Incrt.csproj" -c Release -o "$work/feed" -p:VersionSuffix="$version_suffix" --nologo -v quiet
+nupkg="$(ls "$work/feed"/Incrt.*.nupkg | grep -v '\.snupkg$' | head -n 1)"
+test -f "${nupkg%.nupkg}.snupkg" || { echo "consumer-check: no symbols package next to $nupkg" >&2; exit 1; }
+version="$(basename "$nupkg" .nupkg)"; version="${version#Incrt.}"
+for entry in README.md LICENSE buildTransitive/Incrt.targets buildTransitive/PatchLibTorchSharp.cs lib/net8.0/Incrt.xml lib/net10.0/Incrt.xml; do
+  unzip -l "$nupkg" "$entry" > /dev/null || { echo "consumer-check: $entry missing from $nupkg" >&2; exit 1; }
+done
+echo "   $version OK (README, LICENSE, XML docs, buildTransitive native fix, symbols)"
+
+app="$work/app"
+mkdir -p "$app"
+cat > "$app/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="incrt-local" value="$work/feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+XML
+cat > "$app/Consumer.csproj" <<'XML'
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+</Project>
+XML
+cat > "$app/Program.cs" <<'CS'
+using Incrt.Control;
+using Incrt.Energy;
+using Incrt.Models;
+using Incrt.Persistence;
+using TorchSharp;
+using static TorchSharp.torch;
+
+torch.manual_seed(1);
+torch.set_num_threads(1);
+var options = new IncrtModelOptions(VocabSize: 32, MaxLength: 12, DModel: 16, HeadDim: 4, MaxHeads: 8, Dropout: 0.0, Classes: 2);
+using var model = new IncrtClassifier(options);
+var optimizer = optim.AdamW(model.parameters().ToArray(), lr: 1e-2);
+var control = new ControllerOptions
+{
+    Interval = 1, CalibrationCalls = 3, MaxDwellCalls = 2, ThetaW = 1e-3,
+    Estimator = new EstimatorOptions { EtaPlus = 0.5, Iterations = 8 },
+};
+using var controller = new HeadController(model.GrowableLayers, optimizer, control, model: model);
+controller.HeadChanged += (_, e) => Console.WriteLine($"  step {e.Step}: layer {e.Layer} {e.Kind} -> {e.HeadsAfter} heads");
+
+using var generator = new Generator(7);
+double loss = double.NaN;
+for (int step = 0; step < 30; step++)
+{
+    using var scope = NewDisposeScope();
+    var ids = randint(1, options.VocabSize, new long[] { 16, 12 }, generator: generator, dtype: ScalarType.Int64);
+    var labels = ids.select(1, 1).gt(ids.select(1, 2)).to(ScalarType.Int64);
+    var output = nn.functional.cross_entropy(model.forward(ids), labels);
+    optimizer.zero_grad();
+    output.backward();
+    optimizer.step();
+    loss = output.item<float>();
+    controller.Step(step, loss);
+}
+Console.WriteLine($"heads {string.Join(",", controller.HeadCounts)}, loss {loss:F4}, parameters {model.ParameterCount()}");
+if (!double.IsFinite(loss)) throw new InvalidOperationException("non-finite loss");
+if (controller.HeadCounts.Sum() <= options.Layers) throw new InvalidOperationException("the controller never grew a head");
+
+var path = Path.Combine(args[0], "consumer.incrt");
+IncrtCheckpoint.Save(path, model, optimizer, controller, new Dictionary<string, string> { ["step"] = "30" });
+var loaded = IncrtCheckpoint.Load(path);
+using var restored = loaded.Model;
+if (!loaded.HeadCounts.SequenceEqual(controller.HeadCounts)) throw new InvalidOperationException("checkpoint head counts differ");
+Console.WriteLine($"checkpoint {new FileInfo(path).Length} bytes, heads {string.Join(",", loaded.HeadCounts)}: OK");
+CS
+
+echo "== consumer project in $app"
+cd "$app"
+dotnet add package Incrt --version "$version" --source "$work/feed" > /dev/null
+dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null
+dotnet build -c Release --nologo -v quiet
+dotnet run -c Release --no-build -- "$work"
+echo "== consumer check passed ($version)"
