@@ -15,9 +15,9 @@ internal sealed record Sst2Settings
     public int Layers { get; init; } = 1;
     public long Ffn { get; init; }
     public int MaxLength { get; init; } = 64;
-    public int MinFreq { get; init; } = 1;
+    public int MinFreq { get; init; } = 2;
     public double LearningRate { get; init; } = 1e-3;
-    public double Dropout { get; init; } = 0.1;
+    public double Dropout { get; init; } = 0.3;
     public int WarmupSteps { get; init; } = 500;
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = 1;
