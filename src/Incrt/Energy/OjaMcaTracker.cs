@@ -170,7 +170,6 @@ public sealed class OjaMcaTracker : IDisposable
         }
         Replace(uPlus.detach().to(_uPlus.dtype, _uPlus.device).clone().MoveToOuterDisposeScope(),
                 uMinus.detach().to(_uPlus.dtype, _uPlus.device).clone().MoveToOuterDisposeScope());
-
     }
 
     /// <summary>Replaces both vectors with copies of the given values, bit-exactly (checkpoint resume); no
@@ -183,7 +182,6 @@ public sealed class OjaMcaTracker : IDisposable
         var p = uPlus.detach().clone();
         var n = uMinus.detach().to(p.dtype, p.device).clone();
         Replace(p, n);
-
     }
 
     /// <summary>Draws u+ in the complement of <paramref name="basis"/>, then u− in the complement of both Q and u+.</summary>

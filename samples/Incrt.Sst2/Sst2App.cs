@@ -1,0 +1,232 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Incrt.Control;
+using Incrt.Data;
+using Incrt.Models;
+using Incrt.Persistence;
+using Incrt.Samples.Common;
+using Incrt.Training;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Incrt.Sst2;
+
+/// <summary>Command line of the SST-2 sample: training (default), --baselines, or --eval.</summary>
+internal static class Sst2App
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Parses <paramref name="args"/> and runs; output goes to <paramref name="output"/> and errors to
+    /// <paramref name="error"/> (console by default). Returns the process exit code (0 ok, 1 checkpoint did not
+    /// reproduce the accuracy, 2 bad input).</summary>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null, bool consoleLogging = true)
+    {
+        var log = output ?? Console.Out;
+        var err = error ?? Console.Error;
+        var d = new Sst2Settings();
+        var data = new Option<string?>("--data") { Description = "Training: a folder with train.tsv and dev.tsv, or the shared data folder holding sst2/ (default: <repo>/../shared/data, or $INCRT_DATA). With --eval: the TSV file to score (default: the dev file)." };
+        var outDir = new Option<string>("--out") { Description = "Output folder (results.json, plot, trace, checkpoint).", DefaultValueFactory = _ => d.Out };
+        var epochs = new Option<int?>("--epochs") { Description = $"Passes over the training data (default {d.Epochs}; --quick 1; --full 10)." };
+        var full = new Option<bool>("--full") { Description = "Longer run: 10 epochs (≈3× the default time)." };
+        var quick = new Option<bool>("--quick") { Description = "Smoke run: a seeded 20,000-row subset of train, 1 epoch (313 steps)." };
+        var trainRows = new Option<int?>("--train-rows") { Description = "Use a seeded random subset of this many training rows." };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => d.BatchSize, Description = "Training batch size." };
+        var dModel = new Option<long>("--d-model") { DefaultValueFactory = _ => d.DModel, Description = "Model width d." };
+        var headDim = new Option<long>("--head-dim") { DefaultValueFactory = _ => d.HeadDim, Description = "Per-head width d_k." };
+        var maxHeads = new Option<int>("--max-heads") { DefaultValueFactory = _ => d.MaxHeads, Description = "Head cap per layer." };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => d.Layers, Description = "Growable attention blocks." };
+        var ffn = new Option<long>("--ffn") { DefaultValueFactory = _ => d.Ffn, Description = "FFN hidden width after each block (0 = none, as in the paper)." };
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => d.MaxLength, Description = "Tokens per sentence incl. [CLS] (longer are cut; SST-2 max is 53)." };
+        var minFreq = new Option<int>("--min-freq") { DefaultValueFactory = _ => d.MinFreq, Description = "Minimum training frequency for a word to get its own id." };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => d.LearningRate, Description = "Peak AdamW learning rate." };
+        var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => d.Dropout, Description = "Dropout." };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
+        var threads = new Option<int>("--threads")
+        {
+            DefaultValueFactory = _ => d.Threads,
+            Description = "Torch intra-op threads (0 = torch default). Default 1: the layers are small, and on a shared 2-core machine one thread was measured ≈30× faster than two.",
+        };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => d.Device, Description = "cpu | cuda | cuda:N | auto." };
+        var noController = new Option<bool>("--no-controller") { Description = "Fixed architecture (no growth/pruning); heads from --heads (default 1)." };
+        var heads = new Option<int?>("--heads") { Description = "Fixed head count per layer (implies --no-controller)." };
+        var pooling = new Option<Pooling>("--pooling") { DefaultValueFactory = _ => d.Pooling, Description = "MaskedMean (default: measured to learn faster here than Cls with one layer) or Cls." };
+        var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
+        var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train fixed H ∈ {1,2,4,8,12} and H = INCRT's final count with the same settings and print a table." };
+        var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
+
+        var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, lr, dropout,
+                     seed, threads, device, noController, heads, pooling, evals, baselines, eval })
+            root.Options.Add(o);
+
+        root.SetAction(p =>
+        {
+            bool isQuick = p.GetValue(quick);
+            var s = new Sst2Settings
+            {
+                Data = p.GetValue(data), Out = p.GetValue(outDir)!,
+                Epochs = p.GetValue(epochs) ?? (isQuick ? 1 : p.GetValue(full) ? 10 : d.Epochs),
+                Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
+                BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
+                Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
+                EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
+            };
+            try
+            {
+                var dev = SampleRuntime.Configure(s.Device, s.Threads, s.Seed);
+                var checkpoint = p.GetValue(eval);
+                return checkpoint is not null ? Evaluate(checkpoint, s, dev, log) : Train(s, dev, log, args, consoleLogging);
+            }
+            catch (Exception e) when (e is DatasetFormatException or FileNotFoundException or DirectoryNotFoundException or CheckpointException or ArgumentException)
+            {
+                err.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
+        return root.Parse(args).Invoke();
+    }
+
+    private static int Train(Sst2Settings s, Device device, TextWriter log, string[] args, bool consoleLogging)
+    {
+        var wall = Stopwatch.StartNew();
+        Directory.CreateDirectory(s.Out);
+        var data = Sst2Data.Load(s);
+        log.WriteLine(string.Create(Inv, $"SST-2: train {data.Train.Count:N0} rows{(data.Train.Count < data.TrainRowsInFile ? $" (subset of {data.TrainRowsInFile:N0})" : "")} from {data.TrainPath}; dev {data.Dev.Count:N0} rows from {data.DevPath}"));
+        log.WriteLine(string.Create(Inv, $"vocabulary {data.Vocabulary.Count:N0} words (min freq {s.MinFreq}); dev unknown-word rate {data.DevUnknownRate:P1}; device {device}, torch threads {get_num_threads()}"));
+        using var loggers = consoleLogging ? SampleRuntime.ConsoleLogging() : null;
+
+        IReadOnlyList<int>? fixedHeads = s.FixedHeads ? Enumerable.Repeat(s.Heads ?? 1, s.Layers).ToList() : null;
+        string name = fixedHeads is null ? "incrt" : $"fixed-h{fixedHeads[0]}";
+        EvaluationResult? reloaded = null;
+        object? controllerSummary = null;
+        var outcome = Sst2Pipeline.Train(name, s, data, device, fixedHeads, log, loggers, (model, trainer, controller, evals) =>
+        {
+            var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(Sst2Pipeline.EvalBatcher(data.DevIds, data.Dev, device));
+            reloaded = Sst2Pipeline.SaveAndVerify(s.Out, model, data, s, final, device);
+            if (controller is not null)
+            {
+                controller.Trace.WriteCsv(Path.Combine(s.Out, "controller_trace.csv"));
+                var kinds = controller.Trace.Rows.GroupBy(r => r.Decision).ToDictionary(g => g.Key, g => g.Count());
+                controllerSummary = new
+                {
+                    calls = controller.Calls,
+                    grew = controller.Trace.Rows.Count(r => r.Decision == "grew"),
+                    pruned = controller.Trace.Rows.Count(r => r.Decision == "pruned"),
+                    skipped = controller.Trace.Rows.Count(r => r.Decision == "skipped"),
+                    converged = controller.IsConverged,
+                    callsSinceLastChange = controller.CallsSinceLastChange,
+                    finalLambdaMaxOverThetaW = Enumerable.Range(0, controller.Layers.Count).Select(l =>
+                        controller.LastReading(l) is { } r && controller.Thresholds(l) is { } t ? r.LambdaMax / t.ThetaW : double.NaN).ToArray(),
+                    decisions = kinds,
+                };
+            }
+            Sst2Pipeline.Plot(Path.Combine(s.Out, "training.png"), controller, evals, model.GrowableLayers.Select(l => l.HeadCount).ToList(), trainer.Step);
+        });
+
+        bool reproduced = reloaded is not null && reloaded.Accuracy == outcome.DevAccuracy
+            && Enumerable.Range(0, 4).All(i => reloaded.Confusion[i / 2, i % 2] == outcome.FinalEvaluation.Confusion[i / 2, i % 2]);
+        log.WriteLine();
+        log.WriteLine($"== {name} on SST-2 dev ==");
+        log.Write(Sst2Pipeline.Describe(outcome.FinalEvaluation));
+        log.WriteLine(string.Create(Inv, $"best dev accuracy during training {outcome.BestDevAccuracy:P2} (reported: the final model)"));
+        log.WriteLine($"final heads per layer [{string.Join(", ", outcome.Heads)}]; predicted K*: n/a (no head-count predictor in the library yet)");
+        log.WriteLine(string.Create(Inv, $"parameters {outcome.Parameters:N0} = {outcome.Parameters / 1e6:F2}M, {Sst2Pipeline.BertBaseParameters / outcome.Parameters:F1}× fewer than BERT-base (110M; 93.5% dev)"));
+        double cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        log.WriteLine(string.Create(Inv, $"training {Sst2Pipeline.FormatSeconds(outcome.TrainSeconds)} for {outcome.Steps:N0} steps ({outcome.Steps / outcome.TrainSeconds:F1} step/s); wall {Sst2Pipeline.FormatSeconds(wall.Elapsed.TotalSeconds)}; process CPU time {Sst2Pipeline.FormatSeconds(cpu)} (wall ≫ CPU means the machine was shared)"));
+        log.WriteLine(string.Create(Inv, $"checkpoint {Path.Combine(s.Out, Sst2Pipeline.CheckpointFile)} reloaded: dev accuracy {reloaded?.Accuracy:P2} vs {outcome.DevAccuracy:P2} in training → {(reproduced ? "reproduced" : "MISMATCH")}"));
+
+        List<object>? table = null;
+        if (s.Baselines) table = RunBaselines(s, data, device, outcome, log);
+
+        var results = new
+        {
+            task = "sst2",
+            command = "dotnet run -c Release --project samples/Incrt.Sst2 -- " + string.Join(' ', args),
+            model = name,
+            devAccuracy = outcome.DevAccuracy,
+            bestDevAccuracy = outcome.BestDevAccuracy,
+            devLoss = outcome.FinalEvaluation.Loss,
+            devExamples = outcome.FinalEvaluation.Count,
+            headsPerLayer = outcome.Heads,
+            predictedHeads = (int[]?)null,
+            predictedHeadsNote = "TODO: no head-count (K*) predictor exists in the library yet; fill in when the synthetic-task predictor lands.",
+            parameters = outcome.Parameters,
+            bertBaseParameters = Sst2Pipeline.BertBaseParameters,
+            parameterRatioToBertBase = outcome.Parameters / Sst2Pipeline.BertBaseParameters,
+            timesFewerThanBertBase = Sst2Pipeline.BertBaseParameters / outcome.Parameters,
+            trainSeconds = outcome.TrainSeconds,
+            trainCpuSeconds = outcome.TrainCpuSeconds,
+            wallSeconds = wall.Elapsed.TotalSeconds,
+            processCpuSeconds = cpu,
+            steps = outcome.Steps,
+            epochs = s.Epochs,
+            controller = controllerSummary,
+            perClass = Sst2Pipeline.PerClass(outcome.FinalEvaluation),
+            confusion = Sst2Pipeline.Confusion(outcome.FinalEvaluation),
+            evaluations = outcome.Evaluations.Select(e => new { step = e.Step, accuracy = e.Accuracy, loss = e.Loss }).ToArray(),
+            checkpoint = new
+            {
+                path = Path.Combine(s.Out, Sst2Pipeline.CheckpointFile),
+                vocabulary = Path.Combine(s.Out, Sst2Pipeline.VocabularyFile),
+                reloadedDevAccuracy = reloaded?.Accuracy,
+                reproduced,
+            },
+            baselines = table,
+            data = new { train = data.TrainPath, dev = data.DevPath, trainRows = data.Train.Count, trainRowsInFile = data.TrainRowsInFile, devRows = data.Dev.Count, vocabulary = data.Vocabulary.Count, devUnknownRate = data.DevUnknownRate },
+            settings = s,
+            environment = new { device = device.ToString(), threads = get_num_threads(), processors = Environment.ProcessorCount, torch = __version__ },
+        };
+        ResultsFile.Write(Path.Combine(s.Out, "results.json"), results);
+        log.WriteLine($"wrote {Path.Combine(s.Out, "results.json")}, training.png{(controllerSummary is null ? "" : ", controller_trace.csv")}, {Sst2Pipeline.CheckpointFile}, {Sst2Pipeline.VocabularyFile}");
+        return reproduced ? 0 : 1;
+    }
+
+    private static List<object> RunBaselines(Sst2Settings s, Sst2Data data, Device device, RunOutcome incrt, TextWriter log)
+    {
+        var rows = new List<RunOutcome> { incrt };
+        var sizes = s.BaselineHeads.Select(h => (IReadOnlyList<int>)Enumerable.Repeat(h, s.Layers).ToList()).ToList();
+        if (!sizes.Any(x => x.SequenceEqual(incrt.Heads))) sizes.Add(incrt.Heads);
+        foreach (var h in sizes)
+        {
+            string name = $"fixed H={string.Join(",", h)}" + (h.SequenceEqual(incrt.Heads) ? " (=INCRT)" : "");
+            log.WriteLine($"--- baseline {name}, same data, epochs and schedule, no controller ---");
+            rows.Add(Sst2Pipeline.Train(name, s with { ProgressEvery = int.MaxValue / 2 }, data, device, h, log, null));
+        }
+        log.WriteLine();
+        log.WriteLine("== dev accuracy vs size (same harness and budget) ==");
+        log.WriteLine("model                    heads     params   dev acc   best acc   train time   CPU time");
+        foreach (var r in rows)
+            log.WriteLine(string.Create(Inv, $"{r.Name,-24} {"[" + string.Join(",", r.Heads) + "]",-8} {r.Parameters,9:N0}   {r.DevAccuracy,7:P2}   {r.BestDevAccuracy,7:P2}   {Sst2Pipeline.FormatSeconds(r.TrainSeconds),10}   {Sst2Pipeline.FormatSeconds(r.TrainCpuSeconds),8}"));
+        var table = rows.Select(r => (object)new { name = r.Name, heads = r.Heads, parameters = r.Parameters, devAccuracy = r.DevAccuracy, bestDevAccuracy = r.BestDevAccuracy, trainSeconds = r.TrainSeconds, trainCpuSeconds = r.TrainCpuSeconds, steps = r.Steps }).ToList();
+        ResultsFile.Write(Path.Combine(s.Out, "baselines.json"), table);
+        return table;
+    }
+
+    private static int Evaluate(string checkpoint, Sst2Settings s, Device device, TextWriter log)
+    {
+        var loaded = IncrtCheckpoint.Load(checkpoint, device);
+        using var model = loaded.Model;
+        var md = loaded.Metadata;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+        var vocab = WordVocabulary.Load(Path.Combine(folder, md.TryGetValue("vocabulary", out var v) ? v : Sst2Pipeline.VocabularyFile));
+        int maxLength = md.TryGetValue("maxLength", out var m) ? int.Parse(m, Inv) : (int)model.Options.MaxLength;
+        string file = s.Data is { } given && File.Exists(given) ? given : Sst2Data.ResolveFiles(s.Data).Dev;
+        var rows = LabeledTextTsv.Read(file);
+        var ids = rows.Select(r => vocab.Encode(r.Text, maxLength, addCls: true)).ToArray();
+        var result = Trainer.Evaluate(model, Sst2Pipeline.EvalBatcher(ids, rows, device));
+        log.WriteLine($"checkpoint {Path.GetFullPath(checkpoint)}: heads per layer [{string.Join(", ", loaded.HeadCounts)}], {model.ParameterCount():N0} parameters");
+        log.WriteLine($"scored {rows.Count:N0} sentences from {Path.GetFullPath(file)}");
+        log.Write(Sst2Pipeline.Describe(result));
+        if (md.TryGetValue("devSha256", out var sha) && sha == Sst2Pipeline.Sha256(file) && md.TryGetValue("devAccuracy", out var acc))
+        {
+            double trained = double.Parse(acc, Inv);
+            bool same = trained == result.Accuracy;
+            log.WriteLine(string.Create(Inv, $"same file as the training run's dev set: accuracy now {result.Accuracy:P2}, at training {trained:P2} → {(same ? "reproduced" : "MISMATCH")}"));
+            return same ? 0 : 1;
+        }
+        return 0;
+    }
+}

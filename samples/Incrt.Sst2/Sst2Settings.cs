@@ -1,0 +1,37 @@
+using Incrt.Models;
+
+namespace Incrt.Sst2;
+
+/// <summary>Everything one SST-2 run needs (filled from the command line).</summary>
+internal sealed record Sst2Settings
+{
+    public string? Data { get; init; }
+    public string Out { get; init; } = Path.Combine("runs", "sst2");
+    public int Epochs { get; init; } = 3;
+    public int BatchSize { get; init; } = 64;
+    public long DModel { get; init; } = 128;
+    public long HeadDim { get; init; } = 32;
+    public int MaxHeads { get; init; } = 32;
+    public int Layers { get; init; } = 1;
+    public long Ffn { get; init; }
+    public int MaxLength { get; init; } = 64;
+    public int MinFreq { get; init; } = 2;
+    public double LearningRate { get; init; } = 1e-3;
+    public double Dropout { get; init; } = 0.3;
+    public int WarmupSteps { get; init; } = 500;
+    public int Seed { get; init; } = 1;
+    public int Threads { get; init; } = 1;
+    public string Device { get; init; } = "cpu";
+    public bool Quick { get; init; }
+    public int? TrainRows { get; init; }
+    public bool NoController { get; init; }
+    public int? Heads { get; init; }
+    public Pooling Pooling { get; init; } = Pooling.MaskedMean;
+    public int EvalsPerEpoch { get; init; } = 4;
+    public int ProgressEvery { get; init; } = 50;
+    public bool Baselines { get; init; }
+    public int[] BaselineHeads { get; init; } = [1, 2, 4, 8, 12];
+
+    /// <summary>True when the architecture is fixed (no controller).</summary>
+    public bool FixedHeads => NoController || Heads is not null;
+}
