@@ -132,7 +132,10 @@ internal static class Sst2App
         log.WriteLine($"== {name} on SST-2 dev ==");
         log.Write(Sst2Pipeline.Describe(outcome.FinalEvaluation));
         log.WriteLine(string.Create(Inv, $"best dev accuracy during training {outcome.BestDevAccuracy:P2} (reported: the final model)"));
-        log.WriteLine($"final heads per layer [{string.Join(", ", outcome.Heads)}]; predicted K*: n/a (no head-count predictor in the library yet)");
+        log.WriteLine($"final heads per layer [{string.Join(", ", outcome.Heads)}]; predicted K* (layer 0, before training): " +
+            (outcome.Prediction is { } p
+                ? string.Create(CultureInfo.InvariantCulture, $"{p.PredictedHeads} ({100.0 * (p.PredictedHeads - outcome.Heads[0]) / outcome.Heads[0]:+0;-0}% vs observed)")
+                : "n/a (fixed architecture)"));
         log.WriteLine(string.Create(Inv, $"parameters {outcome.Parameters:N0} = {outcome.Parameters / 1e6:F2}M, {Sst2Pipeline.BertBaseParameters / outcome.Parameters:F1}× fewer than BERT-base (110M; 93.5% dev)"));
         double cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         log.WriteLine(string.Create(Inv, $"training {Sst2Pipeline.FormatSeconds(outcome.TrainSeconds)} for {outcome.Steps:N0} steps ({outcome.Steps / outcome.TrainSeconds:F1} step/s); wall {Sst2Pipeline.FormatSeconds(wall.Elapsed.TotalSeconds)}; process CPU time {Sst2Pipeline.FormatSeconds(cpu)} (wall ≫ CPU means the machine was shared)"));
@@ -151,8 +154,10 @@ internal static class Sst2App
             devLoss = outcome.FinalEvaluation.Loss,
             devExamples = outcome.FinalEvaluation.Count,
             headsPerLayer = outcome.Heads,
-            predictedHeads = (int[]?)null,
-            predictedHeadsNote = "TODO: no head-count (K*) predictor exists in the library yet; fill in when the synthetic-task predictor lands.",
+            predictedHeads = outcome.Prediction?.PredictedHeads,
+            predictedHeadsNote = "Incrt.Theory.HeadCountPredictor (Theorem 2) for layer 0, constant frozen on the synthetic family (docs/theory.md)",
+            predictionErrorPercent = outcome.Prediction is { } pr ? 100.0 * (pr.PredictedHeads - outcome.Heads[0]) / outcome.Heads[0] : (double?)null,
+            prediction = outcome.Prediction is { } pp ? new { pp.Gamma0, pp.ThetaW, pp.LogRatio, pp.KappaSquared, pp.Constant, measure = pp.Measure.ToString() } : null,
             parameters = outcome.Parameters,
             bertBaseParameters = Sst2Pipeline.BertBaseParameters,
             parameterRatioToBertBase = outcome.Parameters / Sst2Pipeline.BertBaseParameters,

@@ -7,6 +7,7 @@ using Incrt.Data;
 using Incrt.Models;
 using Incrt.Persistence;
 using Incrt.Samples.Common;
+using Incrt.Theory;
 using Incrt.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -51,7 +52,8 @@ internal sealed record Sst2Data(string TrainPath, string DevPath, IReadOnlyList<
 
 /// <summary>What one training run produced (the baselines table is built from these).</summary>
 internal sealed record RunOutcome(string Name, IReadOnlyList<int> Heads, long Parameters, double DevAccuracy, double BestDevAccuracy,
-    double TrainSeconds, double TrainCpuSeconds, long Steps, EvaluationResult FinalEvaluation, IReadOnlyList<EvaluationResult> Evaluations);
+    double TrainSeconds, double TrainCpuSeconds, long Steps, EvaluationResult FinalEvaluation, IReadOnlyList<EvaluationResult> Evaluations,
+    HeadCountPrediction? Prediction = null);
 
 /// <summary>Training, reporting and evaluation of INCRT classifiers on SST-2.</summary>
 internal static class Sst2Pipeline
@@ -84,13 +86,27 @@ internal static class Sst2Pipeline
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = EvalBatcher(data.DevIds, data.Dev, device);
         long total = (long)train.BatchesPerEpoch * s.Epochs;
+        var controllerOptions = new ControllerOptions();
+
+        // Theorem 2: K* predicted before the first step from the data and the one-head model, with the predictor's
+        // constant frozen on the synthetic family (docs/theory.md). Re-seeding keeps training identical with or without it.
+        HeadCountPrediction? prediction = null;
+        if (fixedHeads is null)
+        {
+            var calibration = train.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
+            try { prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions); }
+            finally { foreach (var b in calibration) b.Dispose(); }
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{name}] predicted heads K* = {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F1}, Γ(0) {prediction.Gamma0:G3}, θ_w {prediction.ThetaW:G3})"));
+            manual_seed(s.Seed);
+        }
         var trainer = new Trainer(model, new TrainerOptions
         {
             Epochs = s.Epochs, LearningRate = s.LearningRate, WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)),
             ProgressEvery = s.ProgressEvery, EvaluationsPerEpoch = s.EvalsPerEpoch,
         });
         using var controller = fixedHeads is null
-            ? new HeadController(model.GrowableLayers, trainer.Optimizer, new ControllerOptions(), loggers?.CreateLogger("Incrt.Controller"), model)
+            ? new HeadController(model.GrowableLayers, trainer.Optimizer, controllerOptions, loggers?.CreateLogger("Incrt.Controller"), model)
             : null;
         trainer.Controller = controller;
 
@@ -113,7 +129,7 @@ internal static class Sst2Pipeline
         var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(dev);
         var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
         var outcome = new RunOutcome(name, heads, model.ParameterCount(), final.Accuracy, evals.Select(e => e.Accuracy).DefaultIfEmpty(final.Accuracy).Max(),
-            seconds, cpuSeconds, trainer.Step, final, evals);
+            seconds, cpuSeconds, trainer.Step, final, evals, prediction);
         after?.Invoke(model, trainer, controller, evals);
         return outcome;
     }
