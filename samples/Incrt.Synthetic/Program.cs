@@ -18,43 +18,53 @@ using Incrt.Theory;
 using Incrt.Training;
 using static TorchSharp.torch;
 
-CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-SweepSettings settings;
-try { settings = SweepSettings.Parse(args); }
-catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(SweepSettings.Usage); return 2; }
-if (settings.Help) { Console.WriteLine(SweepSettings.Usage); return 0; }
-
-SampleRuntime.Configure("cpu", settings.Threads, 0);
-Console.WriteLine($"INCRT synthetic sweep: K {string.Join(',', settings.Ks)} × seeds {string.Join(',', settings.Seeds)} × noise {string.Join(',', settings.Noises)}, " +
-    $"d_model {settings.DModel}, head_dim {settings.HeadDim}, {settings.Epochs} epochs × {settings.Examples / settings.BatchSize} steps, threads {get_num_threads()}, out {settings.Out}");
-var clock = Stopwatch.StartNew();
-var results = new List<RunResult>();
-int total = settings.Ks.Count * settings.Seeds.Count * settings.Noises.Count, index = 0;
-foreach (var noise in settings.Noises)
-    foreach (var k in settings.Ks)
-        foreach (var seed in settings.Seeds)
-        {
-            var r = SyntheticRun.Run(settings, k, seed, noise);
-            results.Add(r);
-            index++;
-            Console.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
-                $"err {r.ErrorPercent,6:F1}% | homeostasis@call {r.HomeostasisCall,4} of {r.Calls} λ/θ {r.EnergyRatio:F3} stopped {Y(r.Stopped)} " +
-                $"sufficient {Y(r.Sufficient)} minimal {Y(r.Minimal)} necessary {r.HeadsNecessary}/{r.ObservedHeads} | acc {r.Accuracy:F3}" +
-                (r.FixedAccuracy is { } fa ? $" fixed-K acc {fa:F3}" : "") + $" | κ²: task {r.TaskRank:F1} init {r.InitialRank:F1} cov {r.CovarianceRank:F1} ({r.Seconds:F0}s)");
-            SyntheticRun.WriteOutputs(settings, results);
-        }
-
-Console.WriteLine();
-Console.WriteLine(SyntheticRun.Table(results));
-if (settings.Fit) Console.WriteLine(SyntheticRun.FitReport(results));
-Console.WriteLine($"wrote {Path.Combine(settings.Out, "results.json")}, results.csv, heads.png in {clock.Elapsed:mm\\:ss}");
-return 0;
-
-static string Y(bool b) => b ? "y" : "n";
+return Incrt.Synthetic.SyntheticApp.Run(args);
 
 namespace Incrt.Synthetic
 {
+    /// <summary>The sweep as a callable entry point (the console app and the --quick test both use it).</summary>
+    public static class SyntheticApp
+    {
+        /// <summary>Runs the sweep for <paramref name="args"/>; returns the process exit code.</summary>
+        public static int Run(string[] args)
+        {
+            CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            SweepSettings settings;
+            try { settings = SweepSettings.Parse(args); }
+            catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(SweepSettings.Usage); return 2; }
+            if (settings.Help) { Console.WriteLine(SweepSettings.Usage); return 0; }
+
+            SampleRuntime.Configure("cpu", settings.Threads, 0);
+            Console.WriteLine($"INCRT synthetic sweep: K {string.Join(',', settings.Ks)} × seeds {string.Join(',', settings.Seeds)} × noise {string.Join(',', settings.Noises)}, " +
+                $"d_model {settings.DModel}, head_dim {settings.HeadDim}, {settings.Epochs} epochs × {settings.Examples / settings.BatchSize} steps, threads {get_num_threads()}, out {settings.Out}");
+            var clock = Stopwatch.StartNew();
+            var results = new List<RunResult>();
+            int total = settings.Ks.Count * settings.Seeds.Count * settings.Noises.Count, index = 0;
+            foreach (var noise in settings.Noises)
+                foreach (var k in settings.Ks)
+                    foreach (var seed in settings.Seeds)
+                    {
+                        var r = SyntheticRun.Run(settings, k, seed, noise);
+                        results.Add(r);
+                        index++;
+                        Console.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
+                            $"err {r.ErrorPercent,6:F1}% | homeostasis@call {r.HomeostasisCall,4} of {r.Calls} λ/θ {r.EnergyRatio:F3} stopped {Y(r.Stopped)} " +
+                            $"sufficient {Y(r.Sufficient)} minimal {Y(r.Minimal)} necessary {r.HeadsNecessary}/{r.ObservedHeads} | acc {r.Accuracy:F3}" +
+                            (r.FixedAccuracy is { } fa ? $" fixed-K acc {fa:F3}" : "") + $" | κ²: task {r.TaskRank:F1} init {r.InitialRank:F1} cov {r.CovarianceRank:F1} ({r.Seconds:F0}s)");
+                        SyntheticRun.WriteOutputs(settings, results);
+                    }
+
+            Console.WriteLine();
+            Console.WriteLine(SyntheticRun.Table(results));
+            if (settings.Fit) Console.WriteLine(SyntheticRun.FitReport(results));
+            Console.WriteLine($"wrote {Path.Combine(settings.Out, "results.json")}, results.csv, heads.png in {clock.Elapsed:mm\\:ss}");
+            return 0;
+        }
+
+        private static string Y(bool b) => b ? "y" : "n";
+    }
+
     /// <summary>Command-line settings of the sweep.</summary>
     internal sealed record SweepSettings
     {
