@@ -59,4 +59,34 @@ public class ReadmeSnippetTests
         controller.Trace.Rows.Should().HaveCount(8);
         model.GrowableLayers[0].HeadCount.Should().BeGreaterThanOrEqualTo(1);
     }
+
+    [Fact]
+    public void Checkpoint_snippet_runs()
+    {
+        var dir = Directory.CreateTempSubdirectory("incrt-readme-").FullName;
+        try
+        {
+            var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 50, MaxLength: 12, DModel: 32, HeadDim: 8));
+            var optimizer = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
+            using var controller = new HeadController(model.GrowableLayers, optimizer);
+            var path = Path.Combine(dir, "step-1000.incrt");
+
+            // README: "Checkpoints" — begin
+            Incrt.Persistence.IncrtCheckpoint.Save(path, model, optimizer, controller);
+
+            var checkpoint = Incrt.Persistence.IncrtCheckpoint.Load(path);     // rebuilds the saved head layout first
+            var resumed = checkpoint.Model;
+            var resumedOptimizer = torch.optim.AdamW(resumed.parameters().ToArray(), lr: 1e-3);
+            checkpoint.RestoreOptimizer(resumedOptimizer);
+            using var resumedController = checkpoint.CreateController(resumedOptimizer);
+            // README: "Checkpoints" — end
+
+            resumed.GrowableLayers[0].HeadCount.Should().Be(model.GrowableLayers[0].HeadCount);
+            resumed.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
