@@ -186,17 +186,21 @@ public static class SarsCov2App
         ConfusionPlot.Save(confusionPng, result.Test, $"{title}, test set");
         files.Add(confusionPng);
 
-        BagOfKmersResult? bow = null;
+        // Bag-of-k-mers baselines: on the whole sequence (the classic setting) and on the residues INCRT sees
+        // (the window that --max-length leaves: (max-length − 2)·stride + k residues).
+        var baselines = new List<(string Name, int? Residues, BagOfKmersResult Result)>();
         if (o.BaselineBow)
         {
-            static List<(string, int)> Pairs(IReadOnlyList<SpikeRecord> records, Dictionary<string, int> index) =>
-                records.Select(r => (r.Sequence, index[r.Label])).ToList();
-            bow = BagOfKmersBaseline.Run(Pairs(data.Train, classIndex), Pairs(data.Validation, classIndex), Pairs(data.Test, classIndex),
-                data.Labels, o.K, o.Seed, device);
-            stdout.WriteLine();
-            stdout.WriteLine(string.Create(inv,
-                $"bag-of-{o.K}-mers logistic regression ({bow.Features} features, {bow.Parameters:N0} parameters, {bow.Steps} full-batch AdamW steps, {bow.Seconds:F1} s), test set:"));
-            stdout.Write(bow.Test.ToText());
+            int window = (o.MaxLength - 2) * stride + o.K;
+            bool truncates = data.All.Any(r => r.Sequence.Length > window);
+            foreach (int? residues in truncates ? new int?[] { null, window } : [null])
+            {
+                List<(string, int)> Pairs(IReadOnlyList<SpikeRecord> records) =>
+                    records.Select(r => (residues is int n && r.Sequence.Length > n ? r.Sequence[..n] : r.Sequence, classIndex[r.Label])).ToList();
+                string name = residues is int w ? $"bag-of-{o.K}-mers logistic regression, first {w} residues (INCRT's window)"
+                    : $"bag-of-{o.K}-mers logistic regression, whole sequence";
+                baselines.Add((name, residues, BagOfKmersBaseline.Run(Pairs(data.Train), Pairs(data.Validation), Pairs(data.Test), data.Labels, o.K, o.Seed, device)));
+            }
         }
 
         int? predictedHeads = result.Prediction?.PredictedHeads;
@@ -211,11 +215,21 @@ public static class SarsCov2App
             $"heads {string.Join(",", result.Heads)} (grew {result.Grown}, pruned {result.Pruned}, converged {(result.Converged?.ToString() ?? "n/a")}); " +
             $"parameters {result.Parameters:N0} = BERT-base (110M) / {ratio:F0}; predicted heads {(predictedHeads is int ph ? string.Create(inv, $"{ph} (error {predictionError:P0})") : "n/a")}"));
         stdout.WriteLine(string.Create(inv, $"training {result.TrainSeconds:F1} s for {result.Steps} steps; total {wall.Elapsed.TotalSeconds:F1} s"));
-        if (bow is not null)
+        foreach (var (name, _, bow) in baselines)
         {
-            stdout.WriteLine("model                          test accuracy  macro-F1  parameters");
-            stdout.WriteLine(string.Create(inv, $"{title,-30} {m.Accuracy,13:F3} {m.MacroF1,9:F3} {result.Parameters,11:N0}"));
-            stdout.WriteLine(string.Create(inv, $"{"bag-of-" + o.K + "-mers logistic reg.",-30} {bow.Test.Accuracy,13:F3} {bow.Test.MacroF1,9:F3} {bow.Parameters,11:N0}"));
+            stdout.WriteLine();
+            stdout.WriteLine(string.Create(inv,
+                $"{name} ({bow.Features} features, {bow.Parameters:N0} parameters, {bow.Steps} full-batch AdamW steps, {bow.Seconds:F1} s), test set:"));
+            stdout.Write(bow.Test.ToText());
+        }
+        if (baselines.Count > 0)
+        {
+            stdout.WriteLine();
+            int w = Math.Max(30, baselines.Max(b => b.Name.Length));
+            stdout.WriteLine($"{"model".PadRight(w)}  test accuracy  macro-F1  parameters");
+            stdout.WriteLine(string.Create(inv, $"{title.PadRight(w)}  {m.Accuracy,13:F3} {m.MacroF1,9:F3} {result.Parameters,11:N0}"));
+            foreach (var (name, _, bow) in baselines)
+                stdout.WriteLine(string.Create(inv, $"{name.PadRight(w)}  {bow.Test.Accuracy,13:F3} {bow.Test.MacroF1,9:F3} {bow.Parameters,11:N0}"));
         }
         stdout.WriteLine($"checkpoint: {checkpointPath} (re-evaluate with --eval {checkpointPath} --input-tsv {testTsv})");
 
@@ -268,27 +282,25 @@ public static class SarsCov2App
             parameters = result.Parameters,
             bertBaseRatio = ratio,
             checkpoint = Path.GetFileName(checkpointPath),
-            baselines = bow is null ? [] : new[]
+            baselines = baselines.Select(b => new
             {
-                new
+                name = b.Name,
+                k = o.K,
+                stride = 1,
+                residues = b.Residues,
+                features = b.Result.Features,
+                parameters = b.Result.Parameters,
+                steps = b.Result.Steps,
+                seconds = b.Result.Seconds,
+                validationAccuracy = b.Result.ValidationAccuracy,
+                test = new
                 {
-                    name = "bag-of-k-mers logistic regression",
-                    k = o.K,
-                    stride = 1,
-                    features = bow.Features,
-                    parameters = bow.Parameters,
-                    steps = bow.Steps,
-                    seconds = bow.Seconds,
-                    validationAccuracy = bow.ValidationAccuracy,
-                    test = new
-                    {
-                        accuracy = bow.Test.Accuracy,
-                        macroF1 = bow.Test.MacroF1,
-                        perClass = bow.Test.Classes.Select(c => new { label = c.Label, support = c.Support, precision = c.Precision, recall = c.Recall, f1 = c.F1 }),
-                        confusion = bow.Test.Confusion,
-                    },
+                    accuracy = b.Result.Test.Accuracy,
+                    macroF1 = b.Result.Test.MacroF1,
+                    perClass = b.Result.Test.Classes.Select(c => new { label = c.Label, support = c.Support, precision = c.Precision, recall = c.Recall, f1 = c.F1 }),
+                    confusion = b.Result.Test.Confusion,
                 },
-            },
+            }),
             steps = result.Steps,
             trainSeconds = result.TrainSeconds,
             totalSeconds = wall.Elapsed.TotalSeconds,
