@@ -199,7 +199,11 @@ public static class SarsCov2App
                     records.Select(r => (residues is int n && r.Sequence.Length > n ? r.Sequence[..n] : r.Sequence, classIndex[r.Label])).ToList();
                 string name = residues is int w ? $"bag-of-{o.K}-mers logistic regression, first {w} residues (INCRT's window)"
                     : $"bag-of-{o.K}-mers logistic regression, whole sequence";
-                baselines.Add((name, residues, BagOfKmersBaseline.Run(Pairs(data.Train), Pairs(data.Validation), Pairs(data.Test), data.Labels, o.K, o.Seed, device)));
+                var bow = BagOfKmersBaseline.Run(Pairs(data.Train), Pairs(data.Validation), Pairs(data.Test), data.Labels, o.K, o.Seed, device);
+                baselines.Add((name, residues, bow));
+                var png = Path.Combine(o.Out, residues is null ? "confusion-bow.png" : "confusion-bow-window.png");
+                ConfusionPlot.Save(png, bow.Test, residues is int r ? $"bag-of-{o.K}-mers, first {r} residues" : $"bag-of-{o.K}-mers");
+                files.Add(png);
             }
         }
 

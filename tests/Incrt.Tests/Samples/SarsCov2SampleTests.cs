@@ -71,7 +71,7 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var (code, stdout, stderr) = Run(Tiny(dir.Path) with { Epochs = 2, BaselineBow = true });
         code.Should().Be(0, stderr);
-        foreach (var f in new[] { "model.incrt", "vocab.txt", "test.tsv", "confusion.png" })
+        foreach (var f in new[] { "model.incrt", "vocab.txt", "test.tsv", "confusion.png", "confusion-bow.png", "confusion-bow-window.png" })
             new FileInfo(Path.Combine(dir.Path, f)).Length.Should().BeGreaterThan(0, f);
         stdout.Should().Contain("bag-of-3-mers logistic regression, whole sequence").And.Contain("(INCRT's window)");
 
