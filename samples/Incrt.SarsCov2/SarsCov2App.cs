@@ -380,19 +380,10 @@ public static class SarsCov2App
 
     private static Splits Load(SarsCov2AppOptions o)
     {
-        bool tsv = o.InputTsv is not null, fasta = o.Fasta is not null || o.Labels is not null;
-        if (tsv && fasta) throw new UsageException("Give either --input-tsv or --fasta with --labels, not both.");
-        if (fasta && (o.Fasta is null || o.Labels is null)) throw new UsageException("--fasta and --labels must be given together.");
-        if (tsv)
+        if (o.InputTsv is not null || o.Fasta is not null || o.Labels is not null)
         {
-            RequireFile(o.InputTsv!, "--input-tsv");
-            return SplitUserData($"user TSV {o.InputTsv}", SpikeTsv.ReadFile(o.InputTsv!), o.Seed);
-        }
-        if (fasta)
-        {
-            RequireFile(o.Fasta!, "--fasta");
-            RequireFile(o.Labels!, "--labels");
-            return SplitUserData($"user FASTA {o.Fasta} with labels {o.Labels}", LabelledFasta.ReadFiles(o.Fasta!, o.Labels!), o.Seed);
+            var records = LoadUserRecords(o);
+            return SplitUserData(o.InputTsv is not null ? $"user TSV {o.InputTsv}" : $"user FASTA {o.Fasta} with labels {o.Labels}", records, o.Seed);
         }
         if (o.PerClass < 1) throw new UsageException($"--per-class must be at least 1 (got {o.PerClass}).");
         var task = SarsCov2TaskBuilder.ParseTask(o.Task);
