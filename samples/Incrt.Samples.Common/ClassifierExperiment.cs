@@ -48,6 +48,10 @@ public sealed record ExperimentSettings
 
     /// <summary>Progress lines (training loss, heads, λmax/θ_w, validation accuracy); none when null.</summary>
     public TextWriter? Progress { get; init; }
+
+    /// <summary>Called once after the test evaluation, before the model is disposed, with the trained model, its
+    /// optimizer and the controller (null without one) and the test metrics: the place to save a checkpoint.</summary>
+    public Action<IncrtClassifier, optim.Optimizer, HeadController?, ClassificationMetrics>? OnTrained { get; init; }
 }
 
 /// <summary>What one <see cref="ClassifierExperiment"/> run measured.</summary>
@@ -152,8 +156,10 @@ public static class ClassifierExperiment
             var evals = trainer.Fit(trainBatches, validationBatches);
             double seconds = clock.Elapsed.TotalSeconds;
             var testEval = trainer.Evaluate(testBatches);
+            var testMetrics = ClassificationMetrics.From(labels, testEval.Confusion);
+            settings.OnTrained?.Invoke(model, trainer.Optimizer, controller, testMetrics);
             return new ExperimentResult(
-                ClassificationMetrics.From(labels, testEval.Confusion),
+                testMetrics,
                 evals,
                 model.GrowableLayers.Select(l => l.HeadCount).ToList(),
                 model.ParameterCount(),

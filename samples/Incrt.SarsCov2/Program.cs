@@ -30,13 +30,15 @@ var batchSize = Opt("--batch-size", "Training batch size.", d.BatchSize, nameof(
 var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the steps, then cosine).", d.LearningRate, nameof(d.LearningRate));
 var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
 var device = Opt("--device", "cpu, cuda, cuda:N or auto.", d.Device, nameof(d.Device));
-var output = Opt("--out", "Output folder (results.json, training.png, trace.csv, vocab.txt).", d.Out, nameof(d.Out));
+var output = Opt("--out", "Output folder (results.json, model.incrt, vocab.txt, test.tsv, training.png, confusion.png, trace.csv).", d.Out, nameof(d.Out));
 var data = Opt<string?>("--data", "Data folder: the shared data folder or its sarscov2 subfolder (default: INCRT_DATA or ../shared/data beside the checkout).", null, nameof(d.Data));
 var writeTsv = Opt<string?>("--write-tsv", "Also write the (simulated or read) data as id\\tlabel\\tsequence to this path.", null, nameof(d.WriteTsv));
 var noTrain = Opt("--no-train", "With --write-tsv: stop after writing the data.", false, nameof(d.NoTrain));
 var inputTsv = Opt<string?>("--input-tsv", "Your data: a TSV with header id\\tlabel\\tsequence (split 80/10/10 per label by --seed).", null, nameof(d.InputTsv));
 var fasta = Opt<string?>("--fasta", "Your data: a protein FASTA (needs --labels).", null, nameof(d.Fasta));
 var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CSV, e.g. an NCBI Virus export with Accession and Pangolin columns).", null, nameof(d.Labels));
+var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it) to evaluate on every record of --input-tsv or --fasta/--labels.", null, nameof(d.Eval));
+var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer frequencies → linear layer, AdamW) on the same split.", false, nameof(d.BaselineBow));
 var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
@@ -70,6 +72,8 @@ root.SetAction(parse =>
         Fasta = parse.GetValue(fasta),
         Labels = parse.GetValue(labels),
         Quick = parse.GetValue(quick),
+        Eval = parse.GetValue(eval),
+        BaselineBow = parse.GetValue(baselineBow),
     }.WithQuickPreset(given);
     return SarsCov2App.Run(options, Console.Out, Console.Error);
 });

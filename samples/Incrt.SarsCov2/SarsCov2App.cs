@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Incrt.Control;
 using Incrt.Data;
 using Incrt.Data.SarsCov2;
 using Incrt.Models;
+using Incrt.Persistence;
 using Incrt.Samples.Common;
 using Incrt.Training;
 using Microsoft.Extensions.Logging;
@@ -25,6 +27,18 @@ public static class SarsCov2App
 
     /// <summary>Exit code of a user error (bad input file, bad options).</summary>
     public const int UserErrorExitCode = 2;
+
+    /// <summary>File name of the end-of-training checkpoint in the output folder.</summary>
+    public const string CheckpointFileName = "model.incrt";
+
+    /// <summary>File name of the tokenizer (vocabulary) saved next to the checkpoint.</summary>
+    public const string VocabFileName = "vocab.txt";
+
+    /// <summary>File name of the run's test split (id, label, sequence), for <c>--eval</c>.</summary>
+    public const string TestTsvFileName = "test.tsv";
+
+    private const string MetaSample = "sample", MetaLabels = "labels", MetaK = "k", MetaStride = "stride",
+        MetaMaxLength = "maxLength", MetaTokenizer = "tokenizer", MetaSeed = "seed";
 
     /// <summary>Runs the pipeline. Returns the process exit code: 0 on success, 2 on a user error (message on
     /// <paramref name="stderr"/>, no stack trace).</summary>
@@ -70,6 +84,7 @@ public static class SarsCov2App
         if (o.MaxLength < 2) throw new UsageException($"--max-length must be at least 2 ([CLS] + one k-mer; got {o.MaxLength}).");
         if (o.Heads < 1 || o.Heads > o.MaxHeads) throw new UsageException($"--heads must be in 1..--max-heads ({o.MaxHeads}); got {o.Heads}.");
         if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");
+        if (o.Eval is not null) return RunEval(o, stdout);
 
         var data = Load(o);
         stdout.WriteLine($"data: {data.Source}");
@@ -123,6 +138,7 @@ public static class SarsCov2App
             ProgressEvery = Math.Max(1, stepsPerEpoch / 2),
             EvaluationsPerEpoch = 2,
         };
+        var checkpointPath = Path.Combine(o.Out, CheckpointFileName);
         var settings = new ExperimentSettings
         {
             Model = model,
@@ -133,6 +149,23 @@ public static class SarsCov2App
             Device = device,
             Logging = logging,
             Progress = stdout,
+            OnTrained = (trained, optimizer, controller, testMetrics) =>
+            {
+                Directory.CreateDirectory(o.Out);
+                IncrtCheckpoint.Save(checkpointPath, trained, optimizer, controller, new Dictionary<string, string>
+                {
+                    [MetaSample] = "Incrt.SarsCov2",
+                    [MetaLabels] = JsonSerializer.Serialize(data.Labels),
+                    [MetaK] = o.K.ToString(inv),
+                    [MetaStride] = stride.ToString(inv),
+                    [MetaMaxLength] = o.MaxLength.ToString(inv),
+                    [MetaTokenizer] = VocabFileName,
+                    [MetaSeed] = o.Seed.ToString(inv),
+                    ["source"] = data.Source,
+                    ["testAccuracy"] = testMetrics.Accuracy.ToString("R", inv),
+                    ["testMacroF1"] = testMetrics.MacroF1.ToString("R", inv),
+                });
+            },
         };
         stdout.WriteLine(string.Create(inv,
             $"model: d_model {o.DModel}, head_dim {o.HeadDim}, {o.Heads} initial head(s), cap {o.MaxHeads}, {(o.NoController ? "fixed heads (no controller)" : "INCRT controller on")}; " +
@@ -140,10 +173,39 @@ public static class SarsCov2App
 
         var result = ClassifierExperiment.Run(train, validation, test, data.Labels, settings);
         Directory.CreateDirectory(o.Out);
-        var files = ClassifierExperiment.WriteArtifacts(result, o.Out, o.NoController ? $"fixed {o.Heads} heads" : "INCRT").ToList();
-        var vocabPath = Path.Combine(o.Out, "vocab.txt");
+        string title = o.NoController ? $"fixed {o.Heads} heads" : "INCRT";
+        var files = ClassifierExperiment.WriteArtifacts(result, o.Out, title).ToList();
+        var vocabPath = Path.Combine(o.Out, VocabFileName);
         tokenizer.Save(vocabPath);
         files.Add(vocabPath);
+        files.Add(checkpointPath);
+        var testTsv = Path.Combine(o.Out, TestTsvFileName);
+        SpikeTsv.WriteFile(testTsv, data.Test);
+        files.Add(testTsv);
+        var confusionPng = Path.Combine(o.Out, "confusion.png");
+        ConfusionPlot.Save(confusionPng, result.Test, $"{title}, test set");
+        files.Add(confusionPng);
+
+        // Bag-of-k-mers baselines: on the whole sequence (the classic setting) and on the residues INCRT sees
+        // (the window that --max-length leaves: (max-length − 2)·stride + k residues).
+        var baselines = new List<(string Name, int? Residues, BagOfKmersResult Result)>();
+        if (o.BaselineBow)
+        {
+            int window = (o.MaxLength - 2) * stride + o.K;
+            bool truncates = data.All.Any(r => r.Sequence.Length > window);
+            foreach (int? residues in truncates ? new int?[] { null, window } : [null])
+            {
+                List<(string, int)> Pairs(IReadOnlyList<SpikeRecord> records) =>
+                    records.Select(r => (residues is int n && r.Sequence.Length > n ? r.Sequence[..n] : r.Sequence, classIndex[r.Label])).ToList();
+                string name = residues is int w ? $"bag-of-{o.K}-mers logistic regression, first {w} residues (INCRT's window)"
+                    : $"bag-of-{o.K}-mers logistic regression, whole sequence";
+                var bow = BagOfKmersBaseline.Run(Pairs(data.Train), Pairs(data.Validation), Pairs(data.Test), data.Labels, o.K, o.Seed, device);
+                baselines.Add((name, residues, bow));
+                var png = Path.Combine(o.Out, residues is null ? "confusion-bow.png" : "confusion-bow-window.png");
+                ConfusionPlot.Save(png, bow.Test, residues is int r ? $"bag-of-{o.K}-mers, first {r} residues" : $"bag-of-{o.K}-mers");
+                files.Add(png);
+            }
+        }
 
         int? predictedHeads = result.Prediction?.PredictedHeads;
         double? predictionError = predictedHeads is int p && result.Heads.Count > 0
@@ -157,6 +219,23 @@ public static class SarsCov2App
             $"heads {string.Join(",", result.Heads)} (grew {result.Grown}, pruned {result.Pruned}, converged {(result.Converged?.ToString() ?? "n/a")}); " +
             $"parameters {result.Parameters:N0} = BERT-base (110M) / {ratio:F0}; predicted heads {(predictedHeads is int ph ? string.Create(inv, $"{ph} (error {predictionError:P0})") : "n/a")}"));
         stdout.WriteLine(string.Create(inv, $"training {result.TrainSeconds:F1} s for {result.Steps} steps; total {wall.Elapsed.TotalSeconds:F1} s"));
+        foreach (var (name, _, bow) in baselines)
+        {
+            stdout.WriteLine();
+            stdout.WriteLine(string.Create(inv,
+                $"{name} ({bow.Features} features, {bow.Parameters:N0} parameters, {bow.Steps} full-batch AdamW steps, {bow.Seconds:F1} s), test set:"));
+            stdout.Write(bow.Test.ToText());
+        }
+        if (baselines.Count > 0)
+        {
+            stdout.WriteLine();
+            int w = Math.Max(30, baselines.Max(b => b.Name.Length));
+            stdout.WriteLine($"{"model".PadRight(w)}  test accuracy  macro-F1  parameters");
+            stdout.WriteLine(string.Create(inv, $"{title.PadRight(w)}  {m.Accuracy,13:F3} {m.MacroF1,9:F3} {result.Parameters,11:N0}"));
+            foreach (var (name, _, bow) in baselines)
+                stdout.WriteLine(string.Create(inv, $"{name.PadRight(w)}  {bow.Test.Accuracy,13:F3} {bow.Test.MacroF1,9:F3} {bow.Parameters,11:N0}"));
+        }
+        stdout.WriteLine($"checkpoint: {checkpointPath} (re-evaluate with --eval {checkpointPath} --input-tsv {testTsv})");
 
         var resultsPath = Path.Combine(o.Out, "results.json");
         ResultsFile.Write(resultsPath, new
@@ -206,6 +285,26 @@ public static class SarsCov2App
             },
             parameters = result.Parameters,
             bertBaseRatio = ratio,
+            checkpoint = Path.GetFileName(checkpointPath),
+            baselines = baselines.Select(b => new
+            {
+                name = b.Name,
+                k = o.K,
+                stride = 1,
+                residues = b.Residues,
+                features = b.Result.Features,
+                parameters = b.Result.Parameters,
+                steps = b.Result.Steps,
+                seconds = b.Result.Seconds,
+                validationAccuracy = b.Result.ValidationAccuracy,
+                test = new
+                {
+                    accuracy = b.Result.Test.Accuracy,
+                    macroF1 = b.Result.Test.MacroF1,
+                    perClass = b.Result.Test.Classes.Select(c => new { label = c.Label, support = c.Support, precision = c.Precision, recall = c.Recall, f1 = c.F1 }),
+                    confusion = b.Result.Test.Confusion,
+                },
+            }),
             steps = result.Steps,
             trainSeconds = result.TrainSeconds,
             totalSeconds = wall.Elapsed.TotalSeconds,
@@ -215,7 +314,56 @@ public static class SarsCov2App
         return 0;
     }
 
-    private static Splits Load(SarsCov2AppOptions o)
+    /// <summary>
+    /// Evaluation-only mode: reloads the checkpoint and the tokenizer saved next to it, encodes every record of the
+    /// labelled data (no split) exactly as training did, and prints accuracy, macro-F1, per-class precision/recall/F1
+    /// and the confusion matrix; writes <c>eval-confusion.png</c> into <c>--out</c>.
+    /// </summary>
+    private static int RunEval(SarsCov2AppOptions o, TextWriter stdout)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        RequireFile(o.Eval!, "--eval");
+        if (o.InputTsv is null && o.Fasta is null && o.Labels is null)
+            throw new UsageException("--eval needs labelled data: --input-tsv <tsv> or --fasta <fasta> --labels <table>.");
+        if (o.WriteTsv is not null || o.BaselineBow) throw new UsageException("--eval cannot be combined with --write-tsv or --baseline-bow.");
+        var records = LoadUserRecords(o);
+        var device = SampleRuntime.Configure(o.Device, o.Threads, o.Seed);
+        var checkpoint = IncrtCheckpoint.Load(o.Eval!, device);
+        using var model = checkpoint.Model;
+        var meta = checkpoint.Metadata;
+        string Meta(string key) => meta.TryGetValue(key, out var v) ? v
+            : throw new UsageException($"--eval {o.Eval}: the checkpoint has no '{key}' metadata; was it written by this sample?");
+        var labels = JsonSerializer.Deserialize<List<string>>(Meta(MetaLabels))
+            ?? throw new UsageException($"--eval {o.Eval}: empty label list in the checkpoint metadata.");
+        int k = int.Parse(Meta(MetaK), inv), stride = int.Parse(Meta(MetaStride), inv), maxLength = int.Parse(Meta(MetaMaxLength), inv);
+        var vocabPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.Eval!))!, Meta(MetaTokenizer));
+        RequireFile(vocabPath, "tokenizer next to the checkpoint");
+        var tokenizer = KmerTokenizer.Load(vocabPath);
+        if (tokenizer.K != k || tokenizer.Stride != stride || tokenizer.VocabularySize != model.Options.VocabSize)
+            throw new UsageException($"{vocabPath}: k={tokenizer.K} stride={tokenizer.Stride} vocabulary {tokenizer.VocabularySize} does not match the checkpoint (k={k} stride={stride} vocabulary {model.Options.VocabSize}).");
+
+        var classIndex = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
+        var unknown = records.FirstOrDefault(r => !classIndex.ContainsKey(r.Label));
+        if (unknown is not null)
+            throw new UsageException($"record '{unknown.Id}' has label '{unknown.Label}', which the model was not trained on (its classes: {string.Join(", ", labels)}).");
+        int limit = (int)Math.Min(maxLength, model.Options.MaxLength);
+        var sequences = records.Select(r => tokenizer.Encode(r.Sequence, Math.Max(1, Math.Min(limit, 1 + tokenizer.KmerCount(r.Sequence.Length))))).ToList();
+        var batches = new LengthBucketBatcher(sequences, records.Select(r => classIndex[r.Label]).ToList(), new ExperimentSettings { Model = model.Options }.EvaluationBatchSize, o.Seed, device);
+        var evaluation = Trainer.Evaluate(model, batches);
+        var metrics = ClassificationMetrics.From(labels, evaluation.Confusion);
+
+        stdout.WriteLine(string.Create(inv,
+            $"checkpoint: {o.Eval} (heads {string.Join(",", checkpoint.HeadCounts)}, {model.ParameterCount():N0} parameters, k={k} stride={stride} max length {maxLength})"));
+        stdout.WriteLine(string.Create(inv, $"evaluated {records.Count} records of {o.InputTsv ?? o.Fasta}:"));
+        stdout.Write(metrics.ToText());
+        Directory.CreateDirectory(o.Out);
+        var png = Path.Combine(o.Out, "eval-confusion.png");
+        ConfusionPlot.Save(png, metrics, $"{Path.GetFileName(o.Eval)} on {Path.GetFileName(o.InputTsv ?? o.Fasta)}");
+        stdout.WriteLine($"wrote {png}");
+        return 0;
+    }
+
+    private static IReadOnlyList<SpikeRecord> LoadUserRecords(SarsCov2AppOptions o)
     {
         bool tsv = o.InputTsv is not null, fasta = o.Fasta is not null || o.Labels is not null;
         if (tsv && fasta) throw new UsageException("Give either --input-tsv or --fasta with --labels, not both.");
@@ -223,13 +371,19 @@ public static class SarsCov2App
         if (tsv)
         {
             RequireFile(o.InputTsv!, "--input-tsv");
-            return SplitUserData($"user TSV {o.InputTsv}", SpikeTsv.ReadFile(o.InputTsv!), o.Seed);
+            return SpikeTsv.ReadFile(o.InputTsv!);
         }
-        if (fasta)
+        RequireFile(o.Fasta!, "--fasta");
+        RequireFile(o.Labels!, "--labels");
+        return LabelledFasta.ReadFiles(o.Fasta!, o.Labels!);
+    }
+
+    private static Splits Load(SarsCov2AppOptions o)
+    {
+        if (o.InputTsv is not null || o.Fasta is not null || o.Labels is not null)
         {
-            RequireFile(o.Fasta!, "--fasta");
-            RequireFile(o.Labels!, "--labels");
-            return SplitUserData($"user FASTA {o.Fasta} with labels {o.Labels}", LabelledFasta.ReadFiles(o.Fasta!, o.Labels!), o.Seed);
+            var records = LoadUserRecords(o);
+            return SplitUserData(o.InputTsv is not null ? $"user TSV {o.InputTsv}" : $"user FASTA {o.Fasta} with labels {o.Labels}", records, o.Seed);
         }
         if (o.PerClass < 1) throw new UsageException($"--per-class must be at least 1 (got {o.PerClass}).");
         var task = SarsCov2TaskBuilder.ParseTask(o.Task);

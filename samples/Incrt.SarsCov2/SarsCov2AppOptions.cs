@@ -72,6 +72,13 @@ public sealed record SarsCov2AppOptions
     /// <summary>User data: id → label table (TSV/CSV, e.g. an NCBI Virus export) for <see cref="Fasta"/>.</summary>
     public string? Labels { get; init; }
 
+    /// <summary>Evaluation-only mode: the checkpoint (<c>model.incrt</c>, with <c>vocab.txt</c> beside it) to evaluate on
+    /// <see cref="InputTsv"/> or <see cref="Fasta"/>/<see cref="Labels"/> (every record, no split).</summary>
+    public string? Eval { get; init; }
+
+    /// <summary>Also train and report the bag-of-k-mers logistic-regression baseline on the same split.</summary>
+    public bool BaselineBow { get; init; }
+
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }
 

@@ -65,6 +65,56 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_checkpoint_reloaded_with_eval_reproduces_the_test_metrics_exactly_and_the_bow_baseline_is_reported()
+    {
+        using var dir = new TempDirectory();
+        var clock = Stopwatch.StartNew();
+        var (code, stdout, stderr) = Run(Tiny(dir.Path) with { Epochs = 2, BaselineBow = true });
+        code.Should().Be(0, stderr);
+        foreach (var f in new[] { "model.incrt", "vocab.txt", "test.tsv", "confusion.png", "confusion-bow.png", "confusion-bow-window.png" })
+            new FileInfo(Path.Combine(dir.Path, f)).Length.Should().BeGreaterThan(0, f);
+        stdout.Should().Contain("bag-of-3-mers logistic regression, whole sequence").And.Contain("(INCRT's window)");
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")));
+        var root = json.RootElement;
+        var labels = root.GetProperty("data").GetProperty("labels").EnumerateArray().Select(l => l.GetString()!).ToList();
+        var trained = Metrics(labels, root.GetProperty("test").GetProperty("confusion"));
+        root.GetProperty("checkpoint").GetString().Should().Be("model.incrt");
+        root.GetProperty("baselines").GetArrayLength().Should().Be(2, "max length 40 truncates, so the window baseline runs too");
+        var bow = root.GetProperty("baselines")[0];
+        bow.GetProperty("name").GetString().Should().Contain("bag-of-3-mers logistic regression");
+        bow.GetProperty("test").GetProperty("accuracy").GetDouble().Should().BeInRange(0, 1);
+        bow.GetProperty("features").GetInt32().Should().BeGreaterThan(1000, "overlapping 3-mers of whole spikes");
+        Metrics(labels, bow.GetProperty("test").GetProperty("confusion")).Count.Should().Be(10);
+
+        // Reload the checkpoint + tokenizer and evaluate the run's own test split: identical confusion matrix.
+        var evalOut = Path.Combine(dir.Path, "eval");
+        var (code2, stdout2, stderr2) = Run(new SarsCov2AppOptions
+        {
+            Eval = Path.Combine(dir.Path, "model.incrt"), InputTsv = Path.Combine(dir.Path, "test.tsv"), Out = evalOut,
+        });
+        code2.Should().Be(0, stderr2);
+        stdout2.Should().Contain(trained.ToText());
+        File.Exists(Path.Combine(evalOut, "eval-confusion.png")).Should().BeTrue();
+
+        // A label the model never saw is a clean error naming the record.
+        var odd = dir.File("odd.tsv", "id\tlabel\tsequence\nq1\tEpsilon\tMFVFLVLLPLVSSQ\n");
+        var (code3, _, stderr3) = Run(new SarsCov2AppOptions { Eval = Path.Combine(dir.Path, "model.incrt"), InputTsv = odd, Out = evalOut });
+        code3.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr3.Should().StartWith("error: ").And.Contain("q1").And.Contain("Epsilon").And.NotContain("   at ");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20));
+
+        static ClassificationMetrics Metrics(IReadOnlyList<string> labels, JsonElement confusion)
+        {
+            var rows = confusion.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+            var matrix = new long[rows.Length, rows.Length];
+            for (int t = 0; t < rows.Length; t++)
+                for (int p = 0; p < rows.Length; p++) matrix[t, p] = rows[t][p];
+            return ClassificationMetrics.From(labels, matrix);
+        }
+    }
+
+    [Fact]
     public void The_fixed_head_baseline_keeps_its_heads_and_writes_no_trace()
     {
         using var dir = new TempDirectory();

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Incrt.Data.SarsCov2;
+using Incrt.Samples.Common;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Incrt.SarsCov2;
+
+/// <summary>What the bag-of-k-mers baseline measured.</summary>
+/// <param name="Test">Test-set metrics.</param>
+/// <param name="ValidationAccuracy">Validation accuracy at the end (NaN without a validation split).</param>
+/// <param name="Features">Feature count (distinct training k-mers).</param>
+/// <param name="Parameters">Weights + biases of the linear layer.</param>
+/// <param name="Steps">Full-batch optimizer steps.</param>
+/// <param name="Seconds">Wall time (featurisation + training + evaluation).</param>
+public sealed record BagOfKmersResult(ClassificationMetrics Test, double ValidationAccuracy, int Features, long Parameters, int Steps, double Seconds);
+
+/// <summary>
+/// The classic baseline: each sequence becomes the vector of its overlapping (stride 1) k-mer counts over the k-mers
+/// seen in training, normalised to frequencies and standardised per feature with the training mean and standard
+/// deviation; a linear layer on it is trained full-batch with AdamW and cross-entropy (multinomial logistic
+/// regression). It sees the whole sequence (no --max-length truncation).
+/// </summary>
+public static class BagOfKmersBaseline
+{
+    /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="validation"/> and <paramref name="test"/>.</summary>
+    /// <param name="train">Training sequences and class indices.</param>
+    /// <param name="validation">Validation split (may be empty).</param>
+    /// <param name="test">Test split.</param>
+    /// <param name="labels">Class labels in index order.</param>
+    /// <param name="k">k-mer length.</param>
+    /// <param name="seed">Seed of the initialisation.</param>
+    /// <param name="device">Device of the tensors.</param>
+    /// <param name="steps">Full-batch AdamW steps.</param>
+    /// <param name="learningRate">AdamW learning rate.</param>
+    /// <param name="weightDecay">AdamW weight decay.</param>
+    public static BagOfKmersResult Run(
+        IReadOnlyList<(string Sequence, int Label)> train, IReadOnlyList<(string Sequence, int Label)> validation,
+        IReadOnlyList<(string Sequence, int Label)> test, IReadOnlyList<string> labels, int k, int seed, Device device,
+        int steps = 200, double learningRate = 1e-2, double weightDecay = 1e-2)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(labels);
+        var clock = Stopwatch.StartNew();
+        var tokenizer = KmerTokenizer.Fit(train.Select(r => r.Sequence), k, stride: 1);
+        int specials = KmerTokenizer.ClsId + 1; // [PAD], [UNK], [CLS] are not features
+        int features = tokenizer.VocabularySize - specials;
+
+        float[] Featurise(IReadOnlyList<(string Sequence, int Label)> split)
+        {
+            var x = new float[split.Count * features];
+            for (int i = 0; i < split.Count; i++)
+            {
+                var kmers = tokenizer.Split(split[i].Sequence);
+                if (kmers.Count == 0) continue;
+                float w = 1f / kmers.Count;
+                foreach (var kmer in kmers)
+                {
+                    int id = tokenizer.TokenToId(kmer);
+                    if (id >= specials) x[i * features + id - specials] += w;
+                }
+            }
+            return x;
+        }
+
+        using var scope = NewDisposeScope();
+        manual_seed(seed);
+        var xTrain = tensor(Featurise(train), [train.Count, features]);
+        var mean = xTrain.mean([0], keepdim: true);
+        var std = xTrain.std(0, keepdim: true).clamp_min(1e-6);
+        Tensor Standardise(float[] x, int rows) => ((tensor(x, [rows, features]) - mean) / std).to(device);
+        var xt = Standardise(Featurise(train), train.Count);
+        var yt = tensor(train.Select(r => (long)r.Label).ToArray()).to(device);
+
+        var linear = nn.Linear(features, labels.Count).to(device);
+        var optimizer = optim.AdamW(linear.parameters(), lr: learningRate, weight_decay: weightDecay);
+        linear.train();
+        for (int s = 0; s < steps; s++)
+        {
+            using var stepScope = NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(linear.forward(xt), yt);
+            loss.backward();
+            optimizer.step();
+        }
+        linear.eval();
+
+        long[,] Confusion(IReadOnlyList<(string Sequence, int Label)> split)
+        {
+            var confusion = new long[labels.Count, labels.Count];
+            if (split.Count == 0) return confusion;
+            using var noGrad = no_grad();
+            var predicted = linear.forward(Standardise(Featurise(split), split.Count)).argmax(1).cpu().data<long>().ToArray();
+            for (int i = 0; i < split.Count; i++) confusion[split[i].Label, predicted[i]]++;
+            return confusion;
+        }
+
+        var testMetrics = ClassificationMetrics.From(labels, Confusion(test));
+        double validationAccuracy = validation.Count == 0 ? double.NaN : ClassificationMetrics.From(labels, Confusion(validation)).Accuracy;
+        long parameters = linear.parameters().Sum(p => p.numel());
+        linear.Dispose();
+        optimizer.Dispose();
+        return new BagOfKmersResult(testMetrics, validationAccuracy, features, parameters, steps, clock.Elapsed.TotalSeconds);
+    }
+}
