@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Incrt.Benchmarks;
 
-internal sealed record BenchOptions(bool Quick, int Threads, int SoakSteps, Settings Timing, int[]? Heads)
+internal sealed record BenchOptions(bool Quick, int Threads, int SoakSteps, Settings Timing, int[]? Heads, bool Tiny = false)
 {
     public int[] Grid(int[] defaults) => Heads is null ? defaults : Heads;
 }
@@ -181,10 +181,64 @@ internal static class Cases
         int events = 0;
         long baseLive = -1, baseRss = -1;
         double maxLiveDrift = 0, maxRssDrift = 0;
+        // NaN injection (issue 10): a controller lives over steps [nanFrom, nanTo) only (created and disposed between two
+        // memory samples), calibrates, then gets a NaN loss on one acting call and a NaN input batch on another. Its
+        // thresholds keep it from growing or pruning on its own (θ_w huge, φ_g tiny), so the window leaves the layer's
+        // size, and hence the memory baseline, as it was; the surgery events every 50 steps go on meanwhile.
+        int nanFrom = steps / 2 / every * every + 1, nanTo = nanFrom + 300;
+        int nanLossStep = nanFrom + 148, nanInputStep = nanFrom + 198;       // (s + 1) % 5 == 0: acting controller calls
+        var nan = new NanCheck();
+        HeadController? controller = null;
         var sw = Stopwatch.StartNew();
         for (int s = 1; s <= steps; s++)
         {
-            step.Run();
+            if (s == nanFrom && nanTo <= steps) controller = new HeadController(new[] { step.Layer }, step.Optimizer, new ControllerOptions { ThetaW = 1e30, PhiG = 1e-300 });
+            if (controller is null) step.Run();
+            else
+            {
+                int before = step.Layer.HeadCount;
+                double loss;
+                if (s == nanInputStep)
+                {
+                    using var scope = NewDisposeScope();
+                    var bad = step.X.clone();
+                    bad[0, 0, 0] = tensor(float.NaN);
+                    loss = step.RunGuarded(bad);
+                    var ev = controller.Step(s);                       // reads the layer's last (NaN) input
+                    nan.InputLoss = loss;
+                    nan.InputCallSkipped = ev.Count > 0 && ev.All(e => e.Kind == HeadEventKind.SkippedNonFinite);
+                    nan.InputHeadsUnchanged = step.Layer.HeadCount == before;
+                }
+                else
+                {
+                    loss = step.RunGuarded();
+                    if (s == nanLossStep)
+                    {
+                        var ev = controller.Step(s, double.NaN);
+                        nan.LossCallSkipped = ev.Count > 0 && ev.All(e => e.Kind == HeadEventKind.SkippedNonFinite);
+                        nan.LossHeadsUnchanged = step.Layer.HeadCount == before;
+                    }
+                    else
+                    {
+                        var ev = controller.Step(s, loss);
+                        nan.ControllerEvents += ev.Count(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned);
+                    }
+                    if (s > nanLossStep)
+                    {
+                        nan.StepsAfter++;
+                        if (!double.IsFinite(loss)) nan.NonFiniteAfter++;
+                        nan.LastLoss = loss;
+                    }
+                }
+                if (s + 1 == nanTo)
+                {
+                    using (NewDisposeScope())
+                        nan.ParametersFinite = step.Layer.parameters().All(p => isfinite(p).all().item<bool>());
+                    controller.Dispose();
+                    controller = null;
+                    nan.Ran = true;
+                }
+            }
             if (s % eventEvery == 0)
             {
                 if (events % 2 == 0)
@@ -216,9 +270,37 @@ internal static class Cases
                 Console.Error.WriteLine($"  soak step {s}: live {live}, RSS {rss / 1e6:F1} MB, events {events}");
             }
         }
-        result.TargetMet = maxLiveDrift <= 0.05 && maxRssDrift <= 0.05 && events >= Math.Min(100, steps / eventEvery);
-        result.Note = $"max drift after warm-up: live tensors {maxLiveDrift:P2}, RSS {maxRssDrift:P2}; {events} grow/prune events";
+        controller?.Dispose();
+        bool nanOk = !nan.Ran || nan.Passed;
+        result.TargetMet = maxLiveDrift <= 0.05 && maxRssDrift <= 0.05 && events >= Math.Min(100, steps / eventEvery) && nanOk;
+        result.Note = $"max drift after warm-up: live tensors {maxLiveDrift:P2}, RSS {maxRssDrift:P2}; {events} grow/prune events; " +
+                      (nan.Ran ? $"NaN injection {(nan.Passed ? "passed" : "FAILED")}" : "NaN injection not run (too few steps)");
+        if (nan.Ran)
+            result.Checks = new()
+            {
+                ["NaN injection steps"] = $"controller over steps {nanFrom}–{nanTo - 1}; Step({nanLossStep}, NaN); NaN input at step {nanInputStep}",
+                ["NaN loss: call skipped"] = nan.LossCallSkipped,
+                ["NaN loss: heads unchanged"] = nan.LossHeadsUnchanged,
+                ["NaN input: loss"] = nan.InputLoss,
+                ["NaN input: call skipped"] = nan.InputCallSkipped,
+                ["NaN input: heads unchanged"] = nan.InputHeadsUnchanged,
+                ["steps after injection"] = nan.StepsAfter,
+                ["non-finite losses after (excl. the NaN input step)"] = nan.NonFiniteAfter,
+                ["last loss"] = nan.LastLoss,
+                ["parameters finite"] = nan.ParametersFinite,
+                ["controller grow/prune events in window"] = nan.ControllerEvents,
+                ["passed"] = nan.Passed,
+            };
         return result;
+    }
+
+    private sealed class NanCheck
+    {
+        public bool Ran, LossCallSkipped, LossHeadsUnchanged, InputCallSkipped, InputHeadsUnchanged, ParametersFinite;
+        public double InputLoss = double.NaN, LastLoss = double.NaN;
+        public int StepsAfter, NonFiniteAfter, ControllerEvents;
+        public bool Passed => LossCallSkipped && LossHeadsUnchanged && InputCallSkipped && InputHeadsUnchanged && ParametersFinite
+                              && StepsAfter > 0 && NonFiniteAfter == 0 && double.IsFinite(LastLoss);
     }
 
     /// <summary>Resident set size in bytes (/proc/self/statm on Linux, the working set elsewhere).</summary>

@@ -14,6 +14,8 @@ internal sealed class CaseResult
     public required string Target { get; init; }
     public bool? TargetMet { get; set; }
     public string? Note { get; set; }
+    /// <summary>Named pass/fail checks and their values (e.g. the soak's NaN injection), or null.</summary>
+    public Dictionary<string, object?>? Checks { get; set; }
     public List<string> Columns { get; } = new();
     public List<Dictionary<string, object?>> Rows { get; } = new();
 
@@ -38,6 +40,13 @@ internal sealed class CaseResult
         foreach (var r in Rows)
             sb.AppendLine("| " + string.Join(" | ", Columns.Select(c => Format(r.GetValueOrDefault(c)))) + " |");
         sb.AppendLine();
+        if (Checks is not null)
+        {
+            sb.AppendLine("| check | value |");
+            sb.AppendLine("|---|---|");
+            foreach (var (k, v) in Checks) sb.AppendLine($"| {k} | {Format(v is double d ? Math.Round(d, 5) : v)} |");
+            sb.AppendLine();
+        }
         sb.AppendLine($"Target: {Target} → **{(TargetMet is null ? "n/a" : TargetMet.Value ? "met" : "NOT met")}**" + (Note is null ? "" : $". {Note}"));
         return sb.ToString();
     }

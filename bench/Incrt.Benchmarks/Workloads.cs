@@ -29,6 +29,22 @@ internal sealed class IncrtStep : IDisposable
         Optimizer.step();
     }
 
+    /// <summary>A step on <paramref name="x"/> (default <see cref="X"/>) with the trainer's guard: a non-finite loss
+    /// or gradient norm skips the update. Returns the loss (NaN when skipped).</summary>
+    public double RunGuarded(Tensor? x = null)
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.zero_grad();
+        var loss = Layer.forward(x ?? X).square().mean();
+        double value = loss.item<float>();
+        if (!double.IsFinite(value)) return double.NaN;
+        loss.backward();
+        double norm = nn.utils.clip_grad_norm_(Layer.parameters(), 1e30);
+        if (!double.IsFinite(norm)) { Optimizer.zero_grad(); return double.NaN; }
+        Optimizer.step();
+        return value;
+    }
+
     public void Dispose()
     {
         Optimizer.Dispose();

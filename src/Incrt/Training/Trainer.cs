@@ -93,6 +93,9 @@ public sealed class Trainer
         return evals;
     }
 
+    /// <summary>A clip bound no gradient reaches: LibTorch converts it to float, so double.MaxValue would overflow.</summary>
+    private const double NoClip = 1e30;
+
     private double CurrentLearningRate => Optimizer.ParamGroups.First().LearningRate;
 
     /// <summary>One optimizer step on <paramref name="batch"/> (schedule, clipping, non-finite guard); returns the loss,
@@ -117,7 +120,7 @@ public sealed class Trainer
         loss.backward();
         // The global gradient norm (clipping when enabled); a non-finite norm means a NaN/Inf gradient somewhere:
         // skip the update so it never reaches the weights or the optimizer moments.
-        double norm = nn.utils.clip_grad_norm_(_model.parameters(), _options.ClipNorm > 0 ? _options.ClipNorm : double.MaxValue);
+        double norm = nn.utils.clip_grad_norm_(_model.parameters(), _options.ClipNorm > 0 ? _options.ClipNorm : NoClip);
         if (!double.IsFinite(norm))
         {
             Optimizer.zero_grad();

@@ -79,6 +79,18 @@ public class BadInputCatalogTests
     }
 
     [Fact]
+    public void Training_with_clipping_disabled_takes_finite_steps()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Model();
+        var trainer = new Trainer(model, new TrainerOptions { WarmupSteps = 0, ClipNorm = 0 });
+        var batcher = new LengthBucketBatcher(new[] { new[] { 2, 5, 6 }, new[] { 2, 7 } }, new[] { 0, 1 }, 2, seed: 1);
+        using var batch = batcher.MakeBatch(new[] { 0, 1 });
+        double.IsFinite(trainer.TrainStep(batch, 10)).Should().BeTrue();
+        trainer.SkippedSteps.Should().Be(0);
+    }
+
+    [Fact]
     public void Controller_calls_after_dispose_throw_ObjectDisposedException()
     {
         using var model = Model();

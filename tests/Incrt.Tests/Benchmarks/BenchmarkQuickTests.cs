@@ -1,0 +1,40 @@
+using System.Text.Json;
+using FluentAssertions;
+using Incrt.Benchmarks;
+using Incrt.Tests.Data;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Incrt.Tests.Benchmarks;
+
+/// <summary>Keeps the benchmark app working: its smallest grid runs in-process (benchmarks themselves are not CI).</summary>
+public class BenchmarkQuickTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void The_tiny_run_exits_0_and_writes_json_with_the_requested_cases()
+    {
+        using var dir = new TempDirectory();
+        var log = new StringWriter();
+        int code = BenchmarkApp.Run(["--tiny", "--case", "train,surgery,e2e", "--out", dir.Path], log);
+        output.WriteLine(log.ToString());
+
+        code.Should().Be(0);
+        var files = Directory.GetFiles(dir.Path, "bench-*.json");
+        files.Should().ContainSingle();
+        using var json = JsonDocument.Parse(File.ReadAllText(files[0]));
+        var cases = json.RootElement.GetProperty("Cases").EnumerateArray().ToList();
+        cases.Select(c => c.GetProperty("Case").GetString()).Should().Equal("train", "surgery", "e2e");
+        cases.Should().OnlyContain(c => c.GetProperty("Rows").GetArrayLength() > 0);
+        var e2e = cases[2].GetProperty("Rows")[0];
+        e2e.GetProperty("on samples/s").GetDouble().Should().BePositive();
+        e2e.GetProperty("off samples/s").GetDouble().Should().BePositive();
+        e2e.GetProperty("heads on/off after").GetString().Should().Be("8/8");
+        log.ToString().Should().Contain("### e2e:");
+    }
+
+    [Fact]
+    public void Unknown_cases_are_rejected_with_exit_code_2()
+    {
+        BenchmarkApp.Run(["--case", "nope"], new StringWriter()).Should().Be(2);
+    }
+}
