@@ -146,6 +146,13 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
     /// <summary>W_Q,h and W_K,h as (H, d, d_k) views of the parameters, detached.</summary>
     private (Tensor Wq, Tensor Wk) QueryKeyWeights() => (in_proj_weight.detach().select(1, 0), in_proj_weight.detach().select(1, 1));
 
+    /// <summary>W_Q,h and W_K,h, detached, in <paramref name="like"/>'s dtype and device.</summary>
+    private (Tensor Wq, Tensor Wk) QueryKeyWeightsLike(Tensor like)
+    {
+        var (wq, wk) = QueryKeyWeights();
+        return (wq.to(like.dtype, like.device), wk.to(like.dtype, like.device));
+    }
+
     /// <summary>Per-head bilinear forms M_h = W_Q,h W_K,hᵀ, (H, d, d), detached.</summary>
     public Tensor BilinearForms()
     {
@@ -186,9 +193,7 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(covariance);
         using var scope = NewDisposeScope();
-        var (wq, wk) = QueryKeyWeights();
-        wq = wq.to(covariance.dtype, covariance.device);
-        wk = wk.to(covariance.dtype, covariance.device);
+        var (wq, wk) = QueryKeyWeightsLike(covariance);
         if (4 * HeadDim >= DModel)
         {
             // Wide heads: the rank-2d_k route costs more than forming M_a,h = (W_Q W_Kᵀ − W_K W_Qᵀ)/2 and C M_a,h.
@@ -209,9 +214,7 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(u);
         using var scope = NewDisposeScope();
-        var (wq, wk) = QueryKeyWeights();
-        wq = wq.to(u.dtype, u.device);
-        wk = wk.to(u.dtype, u.device);
+        var (wq, wk) = QueryKeyWeightsLike(u);
         var v = u.detach().reshape(1, 1, DModel);
         var qu = v.matmul(wq);                                                 // (H, 1, d_k) = (W_Qᵀu)ᵀ
         var ku = v.matmul(wk);
