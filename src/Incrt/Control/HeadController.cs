@@ -273,7 +273,9 @@ public sealed class HeadController : IDisposable
             using var scope = NewDisposeScope();
             var (c, _) = Covariance(x, mask);
             var motor = Layer.Motor().to(ScalarType.Float64);
-            var reading = _estimator.Observe(c, motor, Basis);
+            // sym(C·M_a) once: its projection is A_res, its norm the relative threshold's reference energy.
+            var full = ResidualOperator.Build(c, motor);
+            var reading = _estimator.ObserveOperator(ResidualOperator.Project(full, Basis));
             if (!reading.IsFinite || !double.IsFinite(reading.LambdaMax) || !double.IsFinite(reading.LambdaMin))
                 return Skip(step, call, "spectrum");
 
@@ -286,16 +288,12 @@ public sealed class HeadController : IDisposable
             CallsSinceChange++;
             _lastDwell = GrowthGate.DwellCalls(reading.GapPlus, _estimator.EtaPlus, _o.KappaT, _o.Epsilon, _o.DwellWithoutGap, _o.MaxDwellCalls);
 
-            if (Thresholds is null || (_o.ThetaW is null && _o.Thresholds == ThresholdMode.Relative && Gamma0 is not null))
+            if (_o.ThetaW is null && _o.Thresholds == ThresholdMode.Relative && Gamma0 is not null)
             {
-                if (Gamma0 is not null)
-                {
-                    // Relative mode: θ_w follows the layer's current total directional energy ‖sym(C M_a)‖_F.
-                    using var full = ResidualOperator.Build(c, motor);
-                    double energy = full.norm().item<double>();
-                    if (!double.IsFinite(energy)) return Skip(step, call, "energy");
-                    Thresholds = Derive(energy);
-                }
+                // Relative mode (after calibration): θ_w follows the layer's current total directional energy ‖sym(C M_a)‖_F.
+                double energy = full.norm().item<double>();
+                if (!double.IsFinite(energy)) return Skip(step, call, "energy");
+                Thresholds = Derive(energy);
             }
             if (Thresholds is null)
             {

@@ -91,16 +91,36 @@ public static class ResidualOperator
         var c = covariance.detach();
         var m = motor.detach().to(c.dtype, c.device);
         var s = c.matmul(m);
-        var a = (s + s.t()) * 0.5;
+        return ProjectSymmetric((s + s.t()) * 0.5, basis).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// P⊥ · A · P⊥ for a symmetric (d, d) operator A, P⊥ = I − QQᵀ (A itself when the basis is null or empty), made
+    /// exactly symmetric. <c>Project(Build(C, M), Q)</c> equals <c>Build(C, M, Q)</c> bit for bit, so a caller that
+    /// needs both the unprojected and the residual operator builds sym(C·M) once.
+    /// </summary>
+    /// <param name="symmetricOperator">A, shape (d, d).</param>
+    /// <param name="basis">Captured basis Q (null = empty).</param>
+    public static Tensor Project(Tensor symmetricOperator, CapturedBasis? basis)
+    {
+        EnergyGuards.RequireSquare(symmetricOperator, nameof(symmetricOperator));
+        if (basis is not null && basis.Dimension != symmetricOperator.shape[0])
+            throw new ArgumentException($"basis has dimension {basis.Dimension} but the operator is ({symmetricOperator.shape[0]}, {symmetricOperator.shape[0]}).", nameof(basis));
+        using var scope = NewDisposeScope();
+        return ProjectSymmetric(symmetricOperator.detach(), basis).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor ProjectSymmetric(Tensor a, CapturedBasis? basis)
+    {
         if (basis is not null && basis.Count > 0)
         {
-            var q = basis.Matrix.to(c.dtype, c.device);
+            var q = basis.Matrix.to(a.dtype, a.device);
             // P⊥ A P⊥ without forming P⊥: A − Q(QᵀA) then the same from the right.
             a = a - q.matmul(q.t().matmul(a));
             a = a - a.matmul(q).matmul(q.t());
         }
         a = (a + a.t()) * 0.5; // remove round-off asymmetry so eigh sees an exactly symmetric matrix
-        return a.contiguous().MoveToOuterDisposeScope();
+        return a.contiguous();
     }
 
     /// <summary>
