@@ -65,12 +65,13 @@ public static class HeadSurgery
         layer.RemoveHeads(indices);
         if (slots is null) return;
         using var scope = NewDisposeScope();
+        // Optimizer state lives beside its parameter, on the layer's device: one index tensor serves every slot.
+        var keepT = tensor(keep.Select(i => (long)i).ToArray(), device: layer.Device);
         foreach (var slot in slots)
         {
             var old = slot.Get();
             if (old is null) continue;
-            using var keepT = tensor(keep.Select(i => (long)i).ToArray(), device: old.device);
-            Store(slot, old, old.index_select(0, keepT));
+            Store(slot, old, old.index_select(0, keepT.to(old.device)));
         }
     }
 
