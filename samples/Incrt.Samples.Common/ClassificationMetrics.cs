@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Incrt.Training;
 
 namespace Incrt.Samples.Common;
 
@@ -56,9 +57,8 @@ public sealed class ClassificationMetrics
         for (int c = 0; c < n; c++)
         {
             long support = rows[c].Sum();
-            long predicted = rows.Sum(r => r[c]);
-            double precision = predicted == 0 ? double.NaN : rows[c][c] / (double)predicted;
-            double recall = support == 0 ? double.NaN : rows[c][c] / (double)support;
+            double precision = EvaluationResult.Precision(confusion, c);
+            double recall = EvaluationResult.Recall(confusion, c);
             double f1 = double.IsNaN(precision) || double.IsNaN(recall) ? double.NaN
                 : precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
             scores.Add(new ClassScore(labels[c], support, precision, recall, f1));

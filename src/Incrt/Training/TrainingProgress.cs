@@ -23,16 +23,26 @@ public sealed record EvaluationResult(long Step, double Accuracy, double Loss, l
     public long Count => Confusion.Cast<long>().Sum();
 
     /// <summary>Precision of class <paramref name="c"/> (NaN when nothing was predicted as c).</summary>
-    public double Precision(int c)
-    {
-        long predicted = Enumerable.Range(0, Confusion.GetLength(0)).Sum(t => Confusion[t, c]);
-        return predicted == 0 ? double.NaN : Confusion[c, c] / (double)predicted;
-    }
+    public double Precision(int c) => Precision(Confusion, c);
 
     /// <summary>Recall of class <paramref name="c"/> (NaN when the class is absent).</summary>
-    public double Recall(int c)
+    public double Recall(int c) => Recall(Confusion, c);
+
+    /// <summary>Precision of class <paramref name="c"/> in a [true, predicted] confusion matrix (NaN when nothing was
+    /// predicted as c).</summary>
+    public static double Precision(long[,] confusion, int c)
     {
-        long actual = Enumerable.Range(0, Confusion.GetLength(1)).Sum(p => Confusion[c, p]);
-        return actual == 0 ? double.NaN : Confusion[c, c] / (double)actual;
+        ArgumentNullException.ThrowIfNull(confusion);
+        long predicted = Enumerable.Range(0, confusion.GetLength(0)).Sum(t => confusion[t, c]);
+        return predicted == 0 ? double.NaN : confusion[c, c] / (double)predicted;
+    }
+
+    /// <summary>Recall of class <paramref name="c"/> in a [true, predicted] confusion matrix (NaN when the class is
+    /// absent).</summary>
+    public static double Recall(long[,] confusion, int c)
+    {
+        ArgumentNullException.ThrowIfNull(confusion);
+        long actual = Enumerable.Range(0, confusion.GetLength(1)).Sum(p => confusion[c, p]);
+        return actual == 0 ? double.NaN : confusion[c, c] / (double)actual;
     }
 }
