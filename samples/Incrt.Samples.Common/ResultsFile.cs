@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Incrt.Persistence;
 
 namespace Incrt.Samples.Common;
 
@@ -14,10 +15,6 @@ public static class ResultsFile
     /// <summary>Serialises <paramref name="results"/> to <paramref name="path"/>.</summary>
     public static void Write(string path, object results)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(results, results.GetType(), Json));
-        File.Move(tmp, full, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(results, results.GetType(), Json));
     }
 }

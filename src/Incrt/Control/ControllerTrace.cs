@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Incrt.Persistence;
 
 namespace Incrt.Control;
 
@@ -38,7 +39,7 @@ public sealed class ControllerTrace
         foreach (var r in _rows)
             sb.AppendLine(string.Join(',', new object[] { r.Step, r.Call, r.Layer, r.Heads, r.LambdaMax, r.LambdaMin, r.ExactLambdaMax,
                 r.ThetaW, r.PhiW, r.GapPlus, r.DwellCalls, r.Decision }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        WriteAtomically(path, sb.ToString());
+        AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     /// <summary>Writes the rows as a JSON array to <paramref name="path"/> (NaN written as null).</summary>
@@ -49,17 +50,8 @@ public sealed class ControllerTrace
             r.Step, r.Call, r.Layer, r.Heads, LambdaMax = N(r.LambdaMax), LambdaMin = N(r.LambdaMin), ExactLambdaMax = N(r.ExactLambdaMax),
             ThetaW = N(r.ThetaW), PhiW = N(r.PhiW), GapPlus = N(r.GapPlus), r.DwellCalls, r.Decision,
         });
-        WriteAtomically(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = false }));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = false }));
     }
 
     private static double? N(double v) => double.IsFinite(v) ? v : null;
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, full, overwrite: true);
-    }
 }
