@@ -16,10 +16,12 @@ namespace Incrt.SarsCov2;
 public sealed record BagOfKmersResult(ClassificationMetrics Test, double ValidationAccuracy, int Features, long Parameters, int Steps, double Seconds);
 
 /// <summary>
-/// The classic baseline: each sequence becomes the vector of its overlapping (stride 1) k-mer counts over the k-mers
-/// seen in training, normalised to frequencies and standardised per feature with the training mean and standard
-/// deviation; a linear layer on it is trained full-batch with AdamW and cross-entropy (multinomial logistic
-/// regression). It sees the whole sequence (no --max-length truncation).
+/// The classic baseline: each sequence becomes the binary vector of which overlapping (stride 1) k-mers it contains,
+/// over the k-mers seen in training; a linear layer on it is trained full-batch with AdamW (weight decay as the L2
+/// penalty) and cross-entropy (multinomial logistic regression). It sees the whole sequence (no --max-length
+/// truncation). Presence features are not standardised on purpose: standardising scales a k-mer seen in one training
+/// sequence (background noise) up to ≈ √n, and the model then fits the noise — with frequency features standardised
+/// per feature this baseline scored 0.860 on the default voc5 split, with presence features 1.000 (README).
 /// </summary>
 public static class BagOfKmersBaseline
 {
@@ -55,11 +57,10 @@ public static class BagOfKmersBaseline
             {
                 var kmers = tokenizer.Split(split[i].Sequence);
                 if (kmers.Count == 0) continue;
-                float w = 1f / kmers.Count;
                 foreach (var kmer in kmers)
                 {
                     int id = tokenizer.TokenToId(kmer);
-                    if (id >= specials) x[i * features + id - specials] += w;
+                    if (id >= specials) x[i * features + id - specials] = 1f;
                 }
             }
             return x;
@@ -67,11 +68,8 @@ public static class BagOfKmersBaseline
 
         using var scope = NewDisposeScope();
         manual_seed(seed);
-        var xTrain = tensor(Featurise(train), [train.Count, features]);
-        var mean = xTrain.mean([0], keepdim: true);
-        var std = xTrain.std(0, keepdim: true).clamp_min(1e-6);
-        Tensor Standardise(float[] x, int rows) => ((tensor(x, [rows, features]) - mean) / std).to(device);
-        var xt = Standardise(Featurise(train), train.Count);
+        Tensor Features(IReadOnlyList<(string Sequence, int Label)> split) => tensor(Featurise(split), [split.Count, features]).to(device);
+        var xt = Features(train);
         var yt = tensor(train.Select(r => (long)r.Label).ToArray()).to(device);
 
         var linear = nn.Linear(features, labels.Count).to(device);
@@ -92,7 +90,7 @@ public static class BagOfKmersBaseline
             var confusion = new long[labels.Count, labels.Count];
             if (split.Count == 0) return confusion;
             using var noGrad = no_grad();
-            var predicted = linear.forward(Standardise(Featurise(split), split.Count)).argmax(1).cpu().data<long>().ToArray();
+            var predicted = linear.forward(Features(split)).argmax(1).cpu().data<long>().ToArray();
             for (int i = 0; i < split.Count; i++) confusion[split[i].Label, predicted[i]]++;
             return confusion;
         }

@@ -26,6 +26,9 @@ var headDim = Opt("--head-dim", "Per-head width.", d.HeadDim, nameof(d.HeadDim))
 var maxHeads = Opt("--max-heads", "Head cap per layer.", d.MaxHeads, nameof(d.MaxHeads));
 var heads = Opt("--heads", "Initial heads (INCRT starts from 1); with --no-controller the fixed head count of a baseline.", d.Heads, nameof(d.Heads));
 var noController = Opt("--no-controller", "Train a fixed-head baseline (no growth or pruning).", false, nameof(d.NoController));
+var pooling = Opt("--pooling", "Classifier read-out: Cls, MaskedMean or MaskedMax.", d.Pooling, nameof(d.Pooling));
+var dropout = Opt("--dropout", "Dropout after the embedding (0 ≤ p < 1).", d.Dropout, nameof(d.Dropout));
+var attentionDropout = Opt("--attention-dropout", "Dropout on the attention weights (0 ≤ p < 1; default 0: non-zero leaves LibTorch's fused CPU attention kernel, ~6.5× slower here).", d.AttentionDropout, nameof(d.AttentionDropout));
 var batchSize = Opt("--batch-size", "Training batch size.", d.BatchSize, nameof(d.BatchSize));
 var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the steps, then cosine).", d.LearningRate, nameof(d.LearningRate));
 var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
@@ -39,6 +42,7 @@ var fasta = Opt<string?>("--fasta", "Your data: a protein FASTA (needs --labels)
 var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CSV, e.g. an NCBI Virus export with Accession and Pangolin columns).", null, nameof(d.Labels));
 var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it) to evaluate on every record of --input-tsv or --fasta/--labels.", null, nameof(d.Eval));
 var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer frequencies → linear layer, AdamW) on the same split.", false, nameof(d.BaselineBow));
+var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
 var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
@@ -60,6 +64,9 @@ root.SetAction(parse =>
         MaxHeads = parse.GetValue(maxHeads),
         Heads = parse.GetValue(heads),
         NoController = parse.GetValue(noController),
+        Pooling = parse.GetValue(pooling),
+        Dropout = parse.GetValue(dropout),
+        AttentionDropout = parse.GetValue(attentionDropout),
         BatchSize = parse.GetValue(batchSize),
         LearningRate = parse.GetValue(learningRate),
         Threads = parse.GetValue(threads),
@@ -74,6 +81,7 @@ root.SetAction(parse =>
         Quick = parse.GetValue(quick),
         Eval = parse.GetValue(eval),
         BaselineBow = parse.GetValue(baselineBow),
+        BaselineFixed = parse.GetValue(baselineFixed),
     }.WithQuickPreset(given);
     return SarsCov2App.Run(options, Console.Out, Console.Error);
 });

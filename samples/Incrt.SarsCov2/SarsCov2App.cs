@@ -83,6 +83,8 @@ public static class SarsCov2App
         if (stride < 1) throw new UsageException($"--stride must be at least 1 (got {stride}).");
         if (o.MaxLength < 2) throw new UsageException($"--max-length must be at least 2 ([CLS] + one k-mer; got {o.MaxLength}).");
         if (o.Heads < 1 || o.Heads > o.MaxHeads) throw new UsageException($"--heads must be in 1..--max-heads ({o.MaxHeads}); got {o.Heads}.");
+        if (!(o.Dropout >= 0 && o.Dropout < 1)) throw new UsageException($"--dropout must be in [0, 1) (got {o.Dropout}).");
+        if (!(o.AttentionDropout >= 0 && o.AttentionDropout < 1)) throw new UsageException($"--attention-dropout must be in [0, 1) (got {o.AttentionDropout}).");
         if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");
         if (o.Eval is not null) return RunEval(o, stdout);
 
@@ -127,7 +129,7 @@ public static class SarsCov2App
             $"tokens: k={o.K} stride={stride}, vocabulary {tokenizer.VocabularySize}, {meanTokens:F1} tokens/sequence on average (max {maxTokens}, [CLS] included), {truncated} sequences truncated to --max-length {o.MaxLength}"));
 
         var model = new IncrtModelOptions(tokenizer.VocabularySize, maxTokens, DModel: o.DModel, HeadDim: o.HeadDim,
-            InitialHeads: o.Heads, MaxHeads: o.MaxHeads, Dropout: 0.1, Pooling: Pooling.Cls, Classes: data.Labels.Count, Seed: (ulong)o.Seed);
+            InitialHeads: o.Heads, MaxHeads: o.MaxHeads, Dropout: o.Dropout, AttentionDropout: o.AttentionDropout, Pooling: o.Pooling, Classes: data.Labels.Count, Seed: (ulong)o.Seed);
         int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         long totalSteps = (long)stepsPerEpoch * o.Epochs;
         var trainerOptions = new TrainerOptions
@@ -186,6 +188,29 @@ public static class SarsCov2App
         ConfusionPlot.Save(confusionPng, result.Test, $"{title}, test set");
         files.Add(confusionPng);
 
+        // Fixed-head transformers in the same harness: same split, batches, schedule and seed; only the controller is
+        // off and the head count is fixed from the first step.
+        var fixedRuns = new List<(int Heads, ExperimentResult Result)>();
+        if (o.BaselineFixed && !o.NoController)
+        {
+            foreach (int h in FixedHeadCounts(result.Heads[0], o.MaxHeads))
+            {
+                stdout.WriteLine($"fixed-head baseline: H = {h} ...");
+                var fixedSettings = settings with
+                {
+                    Model = model with { InitialHeads = h },
+                    Controller = null,
+                    Logging = null,
+                    Progress = null,
+                    OnTrained = null,
+                };
+                var r = ClassifierExperiment.Run(train, validation, test, data.Labels, fixedSettings);
+                fixedRuns.Add((h, r));
+                stdout.WriteLine(string.Create(inv,
+                    $"fixed-head baseline: H = {h}: test accuracy {r.Test.Accuracy:F3}, macro-F1 {r.Test.MacroF1:F3}, {r.Parameters:N0} parameters, {r.TrainSeconds:F1} s"));
+            }
+        }
+
         // Bag-of-k-mers baselines: on the whole sequence (the classic setting) and on the residues INCRT sees
         // (the window that --max-length leaves: (max-length − 2)·stride + k residues).
         var baselines = new List<(string Name, int? Residues, BagOfKmersResult Result)>();
@@ -226,12 +251,14 @@ public static class SarsCov2App
                 $"{name} ({bow.Features} features, {bow.Parameters:N0} parameters, {bow.Steps} full-batch AdamW steps, {bow.Seconds:F1} s), test set:"));
             stdout.Write(bow.Test.ToText());
         }
-        if (baselines.Count > 0)
+        if (baselines.Count > 0 || fixedRuns.Count > 0)
         {
             stdout.WriteLine();
-            int w = Math.Max(30, baselines.Max(b => b.Name.Length));
+            int w = Math.Max(30, baselines.Select(b => b.Name.Length).DefaultIfEmpty(0).Max());
             stdout.WriteLine($"{"model".PadRight(w)}  test accuracy  macro-F1  parameters");
             stdout.WriteLine(string.Create(inv, $"{title.PadRight(w)}  {m.Accuracy,13:F3} {m.MacroF1,9:F3} {result.Parameters,11:N0}"));
+            foreach (var (h, r) in fixedRuns)
+                stdout.WriteLine(string.Create(inv, $"{$"fixed {h} heads (no controller)".PadRight(w)}  {r.Test.Accuracy,13:F3} {r.Test.MacroF1,9:F3} {r.Parameters,11:N0}"));
             foreach (var (name, _, bow) in baselines)
                 stdout.WriteLine(string.Create(inv, $"{name.PadRight(w)}  {bow.Test.Accuracy,13:F3} {bow.Test.MacroF1,9:F3} {bow.Parameters,11:N0}"));
         }
@@ -305,6 +332,13 @@ public static class SarsCov2App
                     confusion = b.Result.Test.Confusion,
                 },
             }),
+            fixedHeadBaselines = fixedRuns.Select(f => new
+            {
+                heads = f.Heads,
+                parameters = f.Result.Parameters,
+                trainSeconds = f.Result.TrainSeconds,
+                test = new { accuracy = f.Result.Test.Accuracy, macroF1 = f.Result.Test.MacroF1, confusion = f.Result.Test.Confusion },
+            }),
             steps = result.Steps,
             trainSeconds = result.TrainSeconds,
             totalSeconds = wall.Elapsed.TotalSeconds,
@@ -313,6 +347,11 @@ public static class SarsCov2App
         stdout.WriteLine($"wrote {resultsPath}, {string.Join(", ", files.Select(Path.GetFileName))}");
         return 0;
     }
+
+    /// <summary>The fixed head counts the issue asks to compare with: 1, 4, 12 and INCRT's final count (each at most the
+    /// head cap, without repeats, ascending).</summary>
+    public static IReadOnlyList<int> FixedHeadCounts(int incrtHeads, int maxHeads) =>
+        new[] { 1, 4, 12, incrtHeads }.Select(h => Math.Min(h, maxHeads)).Distinct().Order().ToList();
 
     /// <summary>
     /// Evaluation-only mode: reloads the checkpoint and the tokenizer saved next to it, encodes every record of the

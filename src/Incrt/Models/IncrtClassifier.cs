@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Incrt.Models;
 
 /// <summary>
-/// Sequence classifier: <see cref="IncrtEncoder"/> → pooling ([CLS] or masked mean) → linear layer.
+/// Sequence classifier: <see cref="IncrtEncoder"/> → pooling ([CLS], masked mean or masked max) → linear layer.
 /// Input: ids (B, T) int64 and key-padding mask (B, T) bool; output logits (B, classes).
 /// </summary>
 public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>
@@ -41,17 +41,43 @@ public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = encoder.forward(ids, keyPaddingMask);                       // (B, T, d)
-        Tensor pooled;
-        if (Options.Pooling == Pooling.Cls)
-            pooled = h.select(1, 0);
-        else if (keyPaddingMask is null)
-            pooled = h.mean(new long[] { 1 });
-        else
-        {
-            var keep = keyPaddingMask.logical_not().unsqueeze(-1).to(h.dtype); // (B, T, 1)
-            pooled = (h * keep).sum(1) / keep.sum(1).clamp_min(1);
-        }
+        var pooled = Pool(Options.Pooling, h, keyPaddingMask);
         return classifier.call(pooled).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Pools token states (B, T, d) into one vector per sequence (B, d) the way the classifier does.</summary>
+    /// <param name="pooling">The read-out.</param>
+    /// <param name="h">Token states (B, T, d).</param>
+    /// <param name="keyPaddingMask">(B, T), true = padding; null = no padding.</param>
+    public static Tensor Pool(Pooling pooling, Tensor h, Tensor? keyPaddingMask)
+    {
+        ArgumentNullException.ThrowIfNull(h);
+        if (h.dim() != 3) throw new ArgumentException($"h must be (B, T, d); got shape ({string.Join(", ", h.shape)}).", nameof(h));
+        return pooling switch
+        {
+            Pooling.Cls => h.select(1, 0),
+            Pooling.MaskedMean => MaskedMean(h, keyPaddingMask),
+            Pooling.MaskedMax => MaskedMax(h, keyPaddingMask),
+            _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Unknown pooling."),
+        };
+    }
+
+    // Mean over the positions that are not padding.
+    private static Tensor MaskedMean(Tensor h, Tensor? keyPaddingMask)
+    {
+        if (keyPaddingMask is null) return h.mean(new long[] { 1 });
+        var keep = keyPaddingMask.logical_not().unsqueeze(-1).to(h.dtype); // (B, T, 1)
+        return (h * keep).sum(1) / keep.sum(1).clamp_min(1);
+    }
+
+    // Per-feature maximum over the positions that are not padding: a feature that fires on one motif anywhere in a long
+    // sequence survives pooling at full strength (a mean would divide it by the length).
+    private static Tensor MaskedMax(Tensor h, Tensor? keyPaddingMask)
+    {
+        if (keyPaddingMask is null) return h.amax(new long[] { 1 });
+        var floor = torch.full_like(h, double.NegativeInfinity);
+        var masked = torch.where(keyPaddingMask.unsqueeze(-1), floor, h);
+        return masked.amax(new long[] { 1 });
     }
 
     /// <summary>Total number of trainable scalars (changes as heads grow and shrink).</summary>

@@ -10,6 +10,8 @@ public enum Pooling
     Cls,
     /// <summary>The mean over non-padding positions.</summary>
     MaskedMean,
+    /// <summary>The per-feature maximum over non-padding positions (motif presence anywhere in a long sequence).</summary>
+    MaskedMax,
 }
 
 /// <summary>Configuration of an <see cref="IncrtEncoder"/> and <see cref="IncrtClassifier"/> (docs/algorithm.md §6).</summary>
@@ -22,11 +24,16 @@ public enum Pooling
 /// <param name="MaxHeads">Head cap per layer. Default 64.</param>
 /// <param name="FeedForward">Hidden width of an optional position-wise FFN after each attention block; 0 = none (the
 /// reference architecture has none).</param>
-/// <param name="Dropout">Dropout after the embedding, on attention weights and in the FFN. Default 0.1 [ref-code].</param>
+/// <param name="Dropout">Dropout after the embedding and in the FFN, and on the attention weights unless
+/// <paramref name="AttentionDropout"/> is set. Default 0.1 [ref-code].</param>
 /// <param name="Aggregation">Head aggregation of every layer.</param>
 /// <param name="Pooling">Classifier read-out.</param>
 /// <param name="Classes">Number of output classes (classifier only).</param>
 /// <param name="Seed">Seed for the layers' head initialisation.</param>
+/// <param name="AttentionDropout">Dropout on the attention weights; null = <paramref name="Dropout"/>. Set it to 0 for
+/// long sequences on CPU: with a non-zero attention dropout LibTorch's CPU <c>scaled_dot_product_attention</c> leaves its
+/// fused kernel for the unfused path that materialises every (T × T) weight matrix — measured 6.5× slower per training
+/// step at T = 425, 8 heads (samples/Incrt.SarsCov2/README.md).</param>
 public sealed record IncrtModelOptions(
     long VocabSize,
     long MaxLength,
@@ -40,7 +47,8 @@ public sealed record IncrtModelOptions(
     HeadAggregation Aggregation = HeadAggregation.Concat,
     Pooling Pooling = Pooling.Cls,
     int Classes = 2,
-    ulong Seed = 0)
+    ulong Seed = 0,
+    double? AttentionDropout = null)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -49,11 +57,15 @@ public sealed record IncrtModelOptions(
         if (MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "MaxLength must be positive.");
         if (Layers < 1) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "Layers must be at least 1.");
         if (FeedForward < 0) throw new ArgumentOutOfRangeException(nameof(FeedForward), FeedForward, "FeedForward must be 0 (none) or positive.");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        if (AttentionDropout is double a && !(a >= 0 && a < 1))
+            throw new ArgumentOutOfRangeException(nameof(AttentionDropout), a, "AttentionDropout must be null (same as Dropout) or in [0, 1).");
+        if (!Enum.IsDefined(Pooling)) throw new ArgumentOutOfRangeException(nameof(Pooling), Pooling, "Pooling must be Cls, MaskedMean or MaskedMax.");
         if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), Classes, "Classes must be at least 2.");
         Attention(0, null).Validate();
     }
 
     /// <summary>The attention options of layer <paramref name="layer"/>.</summary>
     public AttentionOptions Attention(int layer, Device? device) =>
-        new(DModel, HeadDim, InitialHeads, MaxHeads, Dropout, Aggregation, Bias: true, Device: device, Seed: Seed + (ulong)layer * 7919UL);
+        new(DModel, HeadDim, InitialHeads, MaxHeads, AttentionDropout ?? Dropout, Aggregation, Bias: true, Device: device, Seed: Seed + (ulong)layer * 7919UL);
 }
