@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Incrt.Samples.Common;
 using TorchSharp;
 
 namespace Incrt.Benchmarks;
@@ -6,7 +7,8 @@ namespace Incrt.Benchmarks;
 /// <summary>The benchmark app's entry point (Program.cs calls it; tests run it in-process).</summary>
 /// <remarks>
 /// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--out DIR]
-/// (--heads restricts the H grid of train/controller/surgery; --tiny = --quick with the smallest grids, for the test).
+/// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery;
+/// --tiny = --quick with the smallest grids, for the test.
 /// Cases: train, controller, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
 /// Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.
 /// </remarks>
@@ -14,45 +16,26 @@ public static class BenchmarkApp
 {
     public static readonly string[] AllCases = { "train", "controller", "surgery", "efficiency", "soak", "e2e" };
 
-    /// <summary>Runs the benchmarks; writes the markdown to <paramref name="output"/> and the JSON under --out.
-    /// Restores the torch thread count on return.</summary>
-    public static int Run(string[] args, TextWriter output)
+    /// <summary>Runs the benchmarks; writes the markdown (and <c>--help</c>) to <paramref name="output"/>, the JSON under
+    /// --out and argument errors to <paramref name="error"/> (default <see cref="Console.Error"/>). Restores the torch
+    /// thread count on return.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter? error = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         int torchThreads = torch.get_num_threads();
-        try { return RunCore(args, output); }
+        try { return SampleCommandLine.Invoke(BenchmarkCommandLine.Create(s => RunCore(s, args, output)), args, output, error); }
         finally { torch.set_num_threads(torchThreads); }
     }
 
-    private static int RunCore(string[] args, TextWriter output)
+    private static int RunCore(BenchmarkSettings settings, string[] args, TextWriter output)
     {
-        bool quick = false, tiny = false;
-        string outDir = Path.Combine("artifacts", "bench");
-        var threads = new List<int>();
-        var cases = new List<string>();
-        int? soakSteps = null;
-        int[]? heads = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--quick": quick = true; break;
-                case "--tiny": quick = tiny = true; break;
-                case "--case": cases.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
-                case "--threads": threads.AddRange(Next().Split(',').Select(int.Parse)); break;
-                case "--steps": soakSteps = int.Parse(Next()); break;
-                case "--out": outDir = Next(); break;
-                case "--heads": heads = Next().Split(',').Select(int.Parse).ToArray(); break;
-                case "-h" or "--help":
-                    output.WriteLine($"Incrt.Benchmarks [--quick] [--tiny] [--case {string.Join('|', AllCases)}[,..]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--out DIR]");
-                    return 0;
-                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
-            }
-        }
-        if (cases.Count == 0) cases.AddRange(AllCases);
-        if (cases.FirstOrDefault(c => !AllCases.Contains(c)) is { } bad) { Console.Error.WriteLine($"unknown case {bad}; cases: {string.Join(", ", AllCases)}"); return 2; }
+        bool quick = settings.Quick, tiny = settings.Tiny;
+        string outDir = settings.Out;
+        var cases = settings.Cases.Count > 0 ? settings.Cases.ToList() : AllCases.ToList();
+        var threads = settings.Threads.ToList();
+        int? soakSteps = settings.SoakSteps;
+        int[]? heads = settings.Heads;
         if (threads.Count == 0) threads.AddRange(quick ? new[] { 1 } : new[] { 1, 2 });
         if (tiny) heads ??= new[] { 1 };
 

@@ -46,8 +46,13 @@ public sealed record ExperimentSettings
     /// <summary>Receives the controller's decisions; none when null.</summary>
     public ILoggerFactory? Logging { get; init; }
 
-    /// <summary>Progress lines (training loss, heads, λmax/θ_w, validation accuracy); none when null.</summary>
+    /// <summary>Progress lines (training loss, heads, λmax/θ_w, validation accuracy) as plain text; none when null.
+    /// Ignored when <see cref="ProgressSink"/> is set.</summary>
     public TextWriter? Progress { get; init; }
+
+    /// <summary>Where the progress goes (e.g. a live <see cref="RichProgress"/> bar); null = plain lines on
+    /// <see cref="Progress"/>.</summary>
+    public IProgressSink? ProgressSink { get; init; }
 
     /// <summary>Called once after the test evaluation, before the model is disposed, with the trained model, its
     /// optimizer and the controller (null without one) and the test metrics: the place to save a checkpoint.</summary>
@@ -110,7 +115,7 @@ public static class ClassifierExperiment
         ArgumentNullException.ThrowIfNull(settings);
         if (train.Count == 0) throw new ArgumentException("The training split is empty.", nameof(train));
         if (test.Count == 0) throw new ArgumentException("The test split is empty.", nameof(test));
-        var progress = settings.Progress;
+        var progress = settings.ProgressSink ?? (settings.Progress is { } writer ? new PlainProgress(writer) : null);
 
         using var model = new IncrtClassifier(settings.Model, settings.Device);
         var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, settings.BatchSize, settings.Seed, settings.Device);
@@ -146,14 +151,22 @@ public static class ClassifierExperiment
         try
         {
             var inv = CultureInfo.InvariantCulture;
-            trainer.Progress += p => progress?.WriteLine(string.Create(inv,
+            trainer.Progress += p => progress?.Report(p, string.Create(inv,
                 $"epoch {p.Epoch} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:E2} {p.StepsPerSecond:F2} steps/s " +
                 $"heads [{string.Join(",", p.Heads)}] λmax/θw [{string.Join(",", p.LambdaMaxOverTheta.Select(r => double.IsNaN(r) ? "-" : r.ToString("F2", inv)))}]"));
-            trainer.Evaluated += e => progress?.WriteLine(string.Create(inv,
-                $"validation step {e.Step}: accuracy {e.Accuracy:F4} loss {e.Loss:F4} heads [{string.Join(",", model.GrowableLayers.Select(l => l.HeadCount))}]"));
+            trainer.Evaluated += e =>
+            {
+                var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
+                progress?.Evaluated(e, heads, string.Create(inv,
+                    $"validation step {e.Step}: accuracy {e.Accuracy:F4} loss {e.Loss:F4} heads [{string.Join(",", heads)}]"));
+            };
 
             var clock = Stopwatch.StartNew();
-            var evals = trainer.Fit(trainBatches, validationBatches);
+            string run = controller is null ? $"fixed {settings.Model.InitialHeads} head(s)" : "INCRT";
+            long totalSteps = (long)trainBatches.BatchesPerEpoch * settings.Trainer.Epochs;
+            var evals = progress is null
+                ? trainer.Fit(trainBatches, validationBatches)
+                : progress.Track(run, totalSteps, settings.Trainer.Epochs, () => trainer.Fit(trainBatches, validationBatches));
             double seconds = clock.Elapsed.TotalSeconds;
             var testEval = trainer.Evaluate(testBatches);
             var testMetrics = ClassificationMetrics.From(labels, testEval.Confusion);

@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Incrt.SarsCov2;
+using Incrt.Samples.Common;
 
 var d = new SarsCov2AppOptions();
 var explicitOptions = new Dictionary<Option, string>();
@@ -47,6 +48,8 @@ var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, m
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
 foreach (var option in explicitOptions.Keys) root.Options.Add(option);
+var progress = ProgressOption.Create();
+root.Options.Add(progress);
 root.SetAction(parse =>
 {
     var given = explicitOptions.Where(p => parse.GetResult(p.Key) is OptionResult { Implicit: false }).Select(p => p.Value).ToHashSet();
@@ -83,6 +86,7 @@ root.SetAction(parse =>
         BaselineBow = parse.GetValue(baselineBow),
         BaselineFixed = parse.GetValue(baselineFixed),
     }.WithQuickPreset(given);
-    return SarsCov2App.Run(options, Console.Out, Console.Error);
+    using var console = SampleConsole.Create(parse.GetValue(progress));
+    return SarsCov2App.Run(options, console.Out, Console.Error, console.Logging, console.Progress);
 });
-return root.Parse(args).Invoke();
+return SampleCommandLine.Invoke(root, args);

@@ -46,7 +46,10 @@ public static class SarsCov2App
     /// <param name="stdout">Progress and report.</param>
     /// <param name="stderr">Error messages.</param>
     /// <param name="logging">Receives the controller's decisions; a console logger when null.</param>
-    public static int Run(SarsCov2AppOptions options, TextWriter stdout, TextWriter stderr, ILoggerFactory? logging = null)
+    /// <param name="progress">Training progress (e.g. a live bar, <see cref="SampleConsole.Progress"/>); plain lines on
+    /// <paramref name="stdout"/> when null.</param>
+    public static int Run(SarsCov2AppOptions options, TextWriter stdout, TextWriter stderr, ILoggerFactory? logging = null,
+        IProgressSink? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stdout);
@@ -55,7 +58,7 @@ public static class SarsCov2App
         try
         {
             logging ??= owned = SampleRuntime.ConsoleLogging();
-            return RunCore(options, stdout, logging);
+            return RunCore(options, stdout, logging, progress);
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or UsageException)
         {
@@ -74,7 +77,7 @@ public static class SarsCov2App
         public IEnumerable<SpikeRecord> All => Train.Concat(Validation).Concat(Test);
     }
 
-    private static int RunCore(SarsCov2AppOptions o, TextWriter stdout, ILoggerFactory logging)
+    private static int RunCore(SarsCov2AppOptions o, TextWriter stdout, ILoggerFactory logging, IProgressSink? progress)
     {
         var inv = CultureInfo.InvariantCulture;
         var wall = Stopwatch.StartNew();
@@ -151,6 +154,7 @@ public static class SarsCov2App
             Device = device,
             Logging = logging,
             Progress = stdout,
+            ProgressSink = progress,
             OnTrained = (trained, optimizer, controller, testMetrics) =>
             {
                 Directory.CreateDirectory(o.Out);

@@ -19,10 +19,11 @@ internal static class Sst2App
 
     /// <summary>Parses <paramref name="args"/> and runs; output goes to <paramref name="output"/> and errors to
     /// <paramref name="error"/> (console by default). Returns the process exit code (0 ok, 1 checkpoint did not
-    /// reproduce the accuracy, 2 bad input).</summary>
+    /// reproduce the accuracy, 2 bad input or bad options).</summary>
+    /// <remarks>With a caller-supplied <paramref name="output"/> progress is always plain text; on the console,
+    /// <c>--progress</c> chooses between plain lines and a live bar.</remarks>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null, bool consoleLogging = true)
     {
-        var log = output ?? Console.Out;
         var err = error ?? Console.Error;
         var d = new Sst2Settings();
         var data = new Option<string?>("--data") { Description = "Training: a folder with train.tsv and dev.tsv, or the shared data folder holding sst2/ (default: <repo>/../shared/data, or $INCRT_DATA). With --eval: the TSV file to score (default: the dev file)." };
@@ -54,10 +55,11 @@ internal static class Sst2App
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
         var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train fixed H ∈ {1,2,4,8,12} and H = INCRT's final count with the same settings and print a table." };
         var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
+        var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
         foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, lr, dropout,
-                     seed, threads, device, noController, heads, pooling, evals, baselines, eval })
+                     seed, threads, device, noController, heads, pooling, evals, baselines, eval, progress })
             root.Options.Add(o);
 
         root.SetAction(p =>
@@ -74,11 +76,12 @@ internal static class Sst2App
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
+            using var console = output is not null ? SampleConsole.Plain(output, consoleLogging) : SampleConsole.Create(p.GetValue(progress), consoleLogging);
             try
             {
                 var dev = SampleRuntime.Configure(s.Device, s.Threads, s.Seed);
                 var checkpoint = p.GetValue(eval);
-                return checkpoint is not null ? Evaluate(checkpoint, s, dev, log) : Train(s, dev, log, args, consoleLogging);
+                return checkpoint is not null ? Evaluate(checkpoint, s, dev, console.Out) : Train(s, dev, console, args);
             }
             catch (Exception e) when (e is DatasetFormatException or FileNotFoundException or DirectoryNotFoundException or CheckpointException or ArgumentException)
             {
@@ -86,23 +89,23 @@ internal static class Sst2App
                 return 2;
             }
         });
-        return root.Parse(args).Invoke();
+        return SampleCommandLine.Invoke(root, args, output, err);
     }
 
-    private static int Train(Sst2Settings s, Device device, TextWriter log, string[] args, bool consoleLogging)
+    private static int Train(Sst2Settings s, Device device, SampleConsole console, string[] args)
     {
+        var log = console.Out;
         var wall = Stopwatch.StartNew();
         Directory.CreateDirectory(s.Out);
         var data = Sst2Data.Load(s);
         log.WriteLine(string.Create(Inv, $"SST-2: train {data.Train.Count:N0} rows{(data.Train.Count < data.TrainRowsInFile ? $" (subset of {data.TrainRowsInFile:N0})" : "")} from {data.TrainPath}; dev {data.Dev.Count:N0} rows from {data.DevPath}"));
         log.WriteLine(string.Create(Inv, $"vocabulary {data.Vocabulary.Count:N0} words (min freq {s.MinFreq}); dev unknown-word rate {data.DevUnknownRate:P1}; device {device}, torch threads {get_num_threads()}"));
-        using var loggers = consoleLogging ? SampleRuntime.ConsoleLogging() : null;
 
         IReadOnlyList<int>? fixedHeads = s.FixedHeads ? Enumerable.Repeat(s.Heads ?? 1, s.Layers).ToList() : null;
         string name = fixedHeads is null ? "incrt" : $"fixed-h{fixedHeads[0]}";
         EvaluationResult? reloaded = null;
         object? controllerSummary = null;
-        var outcome = Sst2Pipeline.Train(name, s, data, device, fixedHeads, log, loggers, (model, trainer, controller, evals) =>
+        var outcome = Sst2Pipeline.Train(name, s, data, device, fixedHeads, console.Progress, console.Logging, (model, trainer, controller, evals) =>
         {
             var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(Sst2Pipeline.EvalBatcher(data.DevIds, data.Dev, device));
             reloaded = Sst2Pipeline.SaveAndVerify(s.Out, model, data, s, final, device);
@@ -142,7 +145,7 @@ internal static class Sst2App
         log.WriteLine(string.Create(Inv, $"checkpoint {Path.Combine(s.Out, Sst2Pipeline.CheckpointFile)} reloaded: dev accuracy {reloaded?.Accuracy:P2} vs {outcome.DevAccuracy:P2} in training → {(reproduced ? "reproduced" : "MISMATCH")}"));
 
         List<object>? table = null;
-        if (s.Baselines) table = RunBaselines(s, data, device, outcome, log);
+        if (s.Baselines) table = RunBaselines(s, data, device, outcome, log, console.Progress);
 
         var results = new
         {
@@ -189,7 +192,7 @@ internal static class Sst2App
         return reproduced ? 0 : 1;
     }
 
-    private static List<object> RunBaselines(Sst2Settings s, Sst2Data data, Device device, RunOutcome incrt, TextWriter log)
+    private static List<object> RunBaselines(Sst2Settings s, Sst2Data data, Device device, RunOutcome incrt, TextWriter log, IProgressSink progress)
     {
         var rows = new List<RunOutcome> { incrt };
         var sizes = s.BaselineHeads.Select(h => (IReadOnlyList<int>)Enumerable.Repeat(h, s.Layers).ToList()).ToList();
@@ -198,7 +201,7 @@ internal static class Sst2App
         {
             string name = $"fixed H={string.Join(",", h)}" + (h.SequenceEqual(incrt.Heads) ? " (=INCRT)" : "");
             log.WriteLine($"--- baseline {name}, same data, epochs and schedule, no controller ---");
-            rows.Add(Sst2Pipeline.Train(name, s with { ProgressEvery = int.MaxValue / 2 }, data, device, h, log, null));
+            rows.Add(Sst2Pipeline.Train(name, s with { ProgressEvery = int.MaxValue / 2 }, data, device, h, progress, null));
         }
         log.WriteLine();
         log.WriteLine("== dev accuracy vs size (same harness and budget) ==");

@@ -70,7 +70,7 @@ internal static class Sst2Pipeline
 
     /// <summary>Trains one model. <paramref name="fixedHeads"/> (per layer) disables the controller; null = INCRT.</summary>
     public static RunOutcome Train(string name, Sst2Settings s, Sst2Data data, Device device, IReadOnlyList<int>? fixedHeads,
-        TextWriter log, ILoggerFactory? loggers, Action<IncrtClassifier, Trainer, HeadController?, IReadOnlyList<EvaluationResult>>? after = null)
+        IProgressSink progress, ILoggerFactory? loggers, Action<IncrtClassifier, Trainer, HeadController?, IReadOnlyList<EvaluationResult>>? after = null)
     {
         manual_seed(s.Seed);
         int initial = fixedHeads?.Min() ?? 1;
@@ -96,7 +96,7 @@ internal static class Sst2Pipeline
             var calibration = train.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
             try { prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions); }
             finally { foreach (var b in calibration) b.Dispose(); }
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{name}] predicted heads K* = {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F1}, Γ(0) {prediction.Gamma0:G3}, θ_w {prediction.ThetaW:G3})"));
             manual_seed(s.Seed);
         }
@@ -115,15 +115,19 @@ internal static class Sst2Pipeline
         trainer.Progress += p =>
         {
             double eta = p.StepsPerSecond > 0 ? (p.TotalSteps - p.Step) / p.StepsPerSecond : double.NaN;
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            progress.Report(p, string.Create(CultureInfo.InvariantCulture,
                 $"[{name}] ep {p.Epoch}/{s.Epochs} step {p.Step,6}/{p.TotalSteps} | loss {p.Loss:F4} | {p.StepsPerSecond,5:F1} step/s | " +
                 $"lr {p.LearningRate:0.0e+0} | heads [{string.Join(",", p.Heads)}] | λmax/θw [{string.Join(",", p.LambdaMaxOverTheta.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}] | " +
                 $"eta {FormatSeconds(eta)}"));
         };
-        trainer.Evaluated += e => log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[{name}] dev @ step {e.Step}: accuracy {e.Accuracy:P2}, loss {e.Loss:F4}, heads [{string.Join(",", model.GrowableLayers.Select(l => l.HeadCount))}], {clock.Elapsed.TotalSeconds:F0} s"));
+        trainer.Evaluated += e =>
+        {
+            var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
+            progress.Evaluated(e, heads, string.Create(CultureInfo.InvariantCulture,
+                $"[{name}] dev @ step {e.Step}: accuracy {e.Accuracy:P2}, loss {e.Loss:F4}, heads [{string.Join(",", heads)}], {clock.Elapsed.TotalSeconds:F0} s"));
+        };
 
-        var evals = trainer.Fit(train, dev);
+        var evals = progress.Track(name, total, s.Epochs, () => trainer.Fit(train, dev));
         double seconds = clock.Elapsed.TotalSeconds;
         double cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0;
         var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(dev);

@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project samples/Incrt.Synthetic -- --threads 1            # full sweep
 //   dotnet run -c Release --project samples/Incrt.Synthetic -- --quick --threads 1    # a couple of small configs
 //   dotnet run -c Release --project samples/Incrt.Synthetic -- --fit --threads 1      # how the predictor's constant was fitted
+//   dotnet run -c Release --project samples/Incrt.Synthetic -- --help                 # every option (SweepCommandLine)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -25,18 +26,23 @@ namespace Incrt.Synthetic
     /// <summary>The sweep as a callable entry point (the console app and the --quick test both use it).</summary>
     public static class SyntheticApp
     {
-        /// <summary>Runs the sweep for <paramref name="args"/>; returns the process exit code.</summary>
-        public static int Run(string[] args)
+        /// <summary>Parses <paramref name="args"/> (System.CommandLine; <c>--help</c> lists the options) and runs the
+        /// sweep. Returns the process exit code: 0, or 2 on a bad option (message naming it on <paramref name="error"/>).</summary>
+        /// <param name="args">Command-line arguments.</param>
+        /// <param name="output">Progress lines, the table and help (default <see cref="Console.Out"/>).</param>
+        /// <param name="error">Error messages (default <see cref="Console.Error"/>).</param>
+        public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+        {
+            var log = output ?? Console.Out;
+            return SampleCommandLine.Invoke(SweepCommandLine.Create(settings => Sweep(settings, log)), args, log, error);
+        }
+
+        private static int Sweep(SweepSettings settings, TextWriter log)
         {
             CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
             CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-            SweepSettings settings;
-            try { settings = SweepSettings.Parse(args); }
-            catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(SweepSettings.Usage); return 2; }
-            if (settings.Help) { Console.WriteLine(SweepSettings.Usage); return 0; }
-
             SampleRuntime.Configure("cpu", settings.Threads, 0);
-            Console.WriteLine($"INCRT synthetic sweep: K {string.Join(',', settings.Ks)} × seeds {string.Join(',', settings.Seeds)} × noise {string.Join(',', settings.Noises)}, " +
+            log.WriteLine($"INCRT synthetic sweep: K {string.Join(',', settings.Ks)} × seeds {string.Join(',', settings.Seeds)} × noise {string.Join(',', settings.Noises)}, " +
                 $"d_model {settings.DModel}, head_dim {settings.HeadDim}, {settings.Epochs} epochs × {settings.Examples / settings.BatchSize} steps, threads {get_num_threads()}, out {settings.Out}");
             var clock = Stopwatch.StartNew();
             var results = new List<RunResult>();
@@ -48,93 +54,21 @@ namespace Incrt.Synthetic
                         var r = SyntheticRun.Run(settings, k, seed, noise);
                         results.Add(r);
                         index++;
-                        Console.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
+                        log.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
                             $"err {r.ErrorPercent,6:F1}% | homeostasis@call {r.HomeostasisCall,4} of {r.Calls} λ/θ {r.EnergyRatio:F3} stopped {Y(r.Stopped)} " +
                             $"sufficient {Y(r.Sufficient)} minimal {Y(r.Minimal)} necessary {r.HeadsNecessary}/{r.ObservedHeads} | acc {r.Accuracy:F3}" +
                             (r.FixedAccuracy is { } fa ? $" fixed-K acc {fa:F3}" : "") + $" | κ²: task {r.TaskRank:F1} init {r.InitialRank:F1} cov {r.CovarianceRank:F1} ({r.Seconds:F0}s)");
                         SyntheticRun.WriteOutputs(settings, results);
                     }
 
-            Console.WriteLine();
-            Console.WriteLine(SyntheticRun.Table(results));
-            if (settings.Fit) Console.WriteLine(SyntheticRun.FitReport(results));
-            Console.WriteLine($"wrote {Path.Combine(settings.Out, "results.json")}, results.csv, heads.png in {clock.Elapsed:mm\\:ss}");
+            log.WriteLine();
+            log.WriteLine(SyntheticRun.Table(results));
+            if (settings.Fit) log.WriteLine(SyntheticRun.FitReport(results));
+            log.WriteLine($"wrote {Path.Combine(settings.Out, "results.json")}, results.csv, heads.png in {clock.Elapsed:mm\\:ss}");
             return 0;
         }
 
         private static string Y(bool b) => b ? "y" : "n";
-    }
-
-    /// <summary>Command-line settings of the sweep.</summary>
-    internal sealed record SweepSettings
-    {
-        public IReadOnlyList<int> Ks { get; init; } = new[] { 1, 2, 4, 8, 16 };
-        public IReadOnlyList<int> Seeds { get; init; } = new[] { 1, 2, 3 };
-        public IReadOnlyList<double> Noises { get; init; } = new[] { 0.0, 0.1 };
-        public int Epochs { get; init; } = 8;
-        public int DModel { get; init; } = 64;
-        public int HeadDim { get; init; } = 16;
-        public int Examples { get; init; } = 4000;
-        public int BatchSize { get; init; } = 32;
-        public int Vocabulary { get; init; } = 96;
-        public int MaxHeads { get; init; } = 48;
-        public string Out { get; init; } = "runs/synthetic";
-        public int Threads { get; init; } = 1;
-        public bool Fixed { get; init; } = true;
-        public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
-        public EstimatorMode EstimatorMode { get; init; } = EstimatorMode.Exact;
-        public bool Quick { get; init; }
-        public bool Fit { get; init; }
-        public bool Help { get; init; }
-
-        public const string Usage = """
-            usage: Incrt.Synthetic [--quick | --fit] [--k 1,2,4,8,16] [--seeds 1,2,3] [--noise 0,0.1] [--epochs 8]
-                                   [--dmodel 64] [--head-dim 16] [--examples 4000] [--out runs/synthetic] [--threads 1] [--no-fixed]
-                                   [--thresholds relative|calibrated] [--estimator exact|online]
-              --quick   K 1,4 × seed 1 × noise 0, 2 epochs of 1000 examples, d_model 32 (a smoke run; minutes only on a busy machine)
-              --fit     the predictor's fitting set: K 1,4,16 × seed 100 × noise 0 (disjoint from the sweep's seeds),
-                        then prints the best constant per complexity measure
-            """;
-
-        public static SweepSettings Parse(string[] args)
-        {
-            var s = new SweepSettings();
-            if (args.Contains("--quick"))
-                s = s with { Quick = true, Ks = new[] { 1, 4 }, Seeds = new[] { 1 }, Noises = new[] { 0.0 }, Epochs = 3, Examples = 2000, DModel = 32, HeadDim = 8, Vocabulary = 48, Out = "runs/synthetic-quick" };
-            if (args.Contains("--fit"))
-                s = s with { Fit = true, Ks = new[] { 1, 4, 16 }, Seeds = new[] { 100 }, Noises = new[] { 0.0 }, Fixed = false, Out = "runs/synthetic-fit" };
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-                s = args[i] switch
-                {
-                    "--quick" or "--fit" => s,
-                    "--help" or "-h" => s with { Help = true },
-                    "--k" => s with { Ks = Ints(Next(), "--k") },
-                    "--seeds" => s with { Seeds = Ints(Next(), "--seeds") },
-                    "--noise" => s with { Noises = Next().Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray() },
-                    "--epochs" => s with { Epochs = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                    "--dmodel" => s with { DModel = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                    "--head-dim" => s with { HeadDim = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                    "--examples" => s with { Examples = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                    "--out" => s with { Out = Next() },
-                    "--threads" => s with { Threads = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                    "--no-fixed" => s with { Fixed = false },
-                    "--thresholds" => s with { ThresholdMode = Enum.Parse<ThresholdMode>(Next(), ignoreCase: true) },
-                    "--estimator" => s with { EstimatorMode = Enum.Parse<EstimatorMode>(Next(), ignoreCase: true) },
-                    _ => throw new ArgumentException($"Unknown option {args[i]}."),
-                };
-            }
-            if (s.Ks.Count == 0 || s.Seeds.Count == 0 || s.Noises.Count == 0) throw new ArgumentException("--k, --seeds and --noise need at least one value.");
-            if (s.Ks.Any(k => 3 + 2 * k + 8 > s.Vocabulary)) s = s with { Vocabulary = 3 + 2 * s.Ks.Max() + 32 };
-            return s;
-        }
-
-        private static int[] Ints(string v, string name)
-        {
-            try { return v.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(); }
-            catch (FormatException) { throw new ArgumentException($"{name} takes a comma-separated list of integers; got '{v}'."); }
-        }
     }
 
     /// <summary>One configuration's measurements.</summary>

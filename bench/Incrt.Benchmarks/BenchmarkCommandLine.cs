@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Incrt.Samples.Common;
+
+namespace Incrt.Benchmarks;
+
+/// <summary>What the command line asked for (before the per-mode defaults of <see cref="BenchmarkApp"/>).</summary>
+/// <param name="Quick">Smaller grids and fewer repetitions (<c>--quick</c>, implied by <c>--tiny</c>).</param>
+/// <param name="Tiny">The smallest grids (<c>--tiny</c>, for the test).</param>
+/// <param name="Cases">Cases to run, in order; all when empty.</param>
+/// <param name="Threads">Torch thread counts to run each case with; mode default when empty.</param>
+/// <param name="SoakSteps">Soak length; mode default when null.</param>
+/// <param name="Heads">Restricts the H grid of train/controller/surgery; null = the case's grid.</param>
+/// <param name="Out">JSON output folder.</param>
+internal sealed record BenchmarkSettings(bool Quick, bool Tiny, IReadOnlyList<string> Cases, IReadOnlyList<int> Threads, int? SoakSteps,
+    int[]? Heads, string Out);
+
+/// <summary>The benchmark app's command line (System.CommandLine; <c>--help</c> lists every option).</summary>
+internal static class BenchmarkCommandLine
+{
+    /// <summary>Default JSON output folder.</summary>
+    public static readonly string DefaultOut = Path.Combine("artifacts", "bench");
+
+    /// <summary>The root command; its action passes the parsed <see cref="BenchmarkSettings"/> to <paramref name="run"/>,
+    /// whose result is the exit code.</summary>
+    public static RootCommand Create(Func<BenchmarkSettings, int> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var quick = new Option<bool>("--quick") { Description = "Smoke run: smaller grids, fewer repetitions, 1 thread, 2,000 soak steps (< 1 min)." };
+        var tiny = new Option<bool>("--tiny") { Description = "--quick with the smallest grids (H = 1), for the in-process test." };
+        var cases = ListOption.Names("--case", "Cases to run, in order (default: all; efficiency reuses train's timings).", BenchmarkApp.AllCases);
+        var threads = ListOption.Integers("--threads", "Torch intra-op thread counts; every case runs once per count (default 1,2; --quick 1).", minimum: 1);
+        var steps = IntegerOption.AtLeast("--steps", "Soak length in training steps (default 10,000; --quick 2,000).", 1);
+        var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller and surgery.", minimum: 1);
+        var output = new Option<string>("--out") { Description = "Folder of the JSON report (bench-*.json).", DefaultValueFactory = _ => DefaultOut };
+
+        var root = new RootCommand("Incrt benchmarks: INCRT's growable attention against TorchSharp's fixed nn.MultiheadAttention, in one process. " +
+            "Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.");
+        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, output }) root.Options.Add(o);
+        root.SetAction(p =>
+        {
+            bool isTiny = p.GetValue(tiny);
+            var givenHeads = p.GetValue(heads);
+            return run(new BenchmarkSettings(
+                Quick: isTiny || p.GetValue(quick),
+                Tiny: isTiny,
+                Cases: p.GetValue(cases) ?? [],
+                Threads: p.GetValue(threads) ?? [],
+                SoakSteps: p.GetValue(steps),
+                Heads: givenHeads is { Length: > 0 } ? givenHeads : null,
+                Out: p.GetValue(output)!));
+        });
+        return root;
+    }
+}
