@@ -15,17 +15,15 @@ public static class SampleRuntime
         manual_seed(seed);
         if (string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase))
             return cuda.is_available() ? CUDA : CPU;
-        try
-        {
-            var d = new Device(device);
-            if (d.type == DeviceType.CUDA && !cuda.is_available())
-                throw new ArgumentException($"--device {device}: CUDA is not available (build with -p:TorchBackend=cuda on a CUDA machine).");
-            return d;
-        }
-        catch (Exception e) when (e is not ArgumentException)
+        Device d;
+        try { d = new Device(device); }
+        catch (Exception e) // TorchSharp reports an unknown type as "Requested value 'GPU' was not found."
         {
             throw new ArgumentException($"--device must be cpu, cuda, cuda:N or auto; got '{device}'.", e);
         }
+        if (d.type == DeviceType.CUDA && !cuda.is_available())
+            throw new ArgumentException($"--device {device}: CUDA is not available (build with -p:TorchBackend=cuda on a CUDA machine).");
+        return d;
     }
 
     /// <summary>A console logger factory (single-line, timestamps) for the library's ILogger output.</summary>

@@ -34,16 +34,19 @@ namespace Incrt.Synthetic
         public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
         {
             var log = output ?? Console.Out;
-            return SampleCommandLine.Invoke(SweepCommandLine.Create(settings => Sweep(settings, log)), args, log, error);
+            var err = error ?? Console.Error;
+            return SampleCommandLine.Invoke(SweepCommandLine.Create(settings => Sweep(settings, log, err)), args, log, error);
         }
 
-        private static int Sweep(SweepSettings settings, TextWriter log)
+        private static int Sweep(SweepSettings settings, TextWriter log, TextWriter err)
         {
             CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
             CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-            SampleRuntime.Configure("cpu", settings.Threads, 0);
+            Device device;
+            try { device = SampleRuntime.Configure(settings.Device, settings.Threads, 0); }
+            catch (ArgumentException e) { err.WriteLine($"error: {e.Message}"); return 2; }
             log.WriteLine($"INCRT synthetic sweep: K {string.Join(',', settings.Ks)} × seeds {string.Join(',', settings.Seeds)} × noise {string.Join(',', settings.Noises)}, " +
-                $"d_model {settings.DModel}, head_dim {settings.HeadDim}, {settings.Epochs} epochs × {settings.Examples / settings.BatchSize} steps, threads {get_num_threads()}, out {settings.Out}");
+                $"d_model {settings.DModel}, head_dim {settings.HeadDim}, {settings.Epochs} epochs × {settings.Examples / settings.BatchSize} steps, threads {get_num_threads()}, device {device}, out {settings.Out}");
             var clock = Stopwatch.StartNew();
             var results = new List<RunResult>();
             int total = settings.Ks.Count * settings.Seeds.Count * settings.Noises.Count, index = 0;
@@ -51,7 +54,7 @@ namespace Incrt.Synthetic
                 foreach (var k in settings.Ks)
                     foreach (var seed in settings.Seeds)
                     {
-                        var r = SyntheticRun.Run(settings, k, seed, noise);
+                        var r = SyntheticRun.Run(settings, k, seed, noise, device);
                         results.Add(r);
                         index++;
                         log.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
@@ -83,7 +86,7 @@ namespace Incrt.Synthetic
 
     internal static class SyntheticRun
     {
-        public static RunResult Run(SweepSettings s, int k, int seed, double noise)
+        public static RunResult Run(SweepSettings s, int k, int seed, double noise, Device device)
         {
             var clock = Stopwatch.StartNew();
             var taskOptions = new SyntheticTaskOptions
@@ -94,8 +97,8 @@ namespace Incrt.Synthetic
             var task = new SyntheticDirectedTask(taskOptions);
             var train = task.Generate(s.Examples, 1);
             var dev = task.Generate(1000, 2);
-            var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, s.BatchSize, seed);
-            var devBatches = new LengthBucketBatcher(dev.Sequences, dev.CleanLabels, 200, seed);
+            var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, s.BatchSize, seed, device);
+            var devBatches = new LengthBucketBatcher(dev.Sequences, dev.CleanLabels, 200, seed, device);
             var trainerOptions = new TrainerOptions { Epochs = s.Epochs, WarmupSteps = 100, ProgressEvery = 1000 };
             var controllerOptions = new ControllerOptions
             {
@@ -103,7 +106,7 @@ namespace Incrt.Synthetic
             };
 
             manual_seed(seed);
-            using var model = NewModel(s, 1, seed);
+            using var model = NewModel(s, 1, seed, device);
             // Theorem 2: predicted before any training step, from the data and the initial one-head model.
             HeadCountPrediction prediction;
             var calibration = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
@@ -124,7 +127,7 @@ namespace Incrt.Synthetic
             if (s.Fixed)
             {
                 manual_seed(seed);
-                using var fixedModel = NewModel(s, k, seed);
+                using var fixedModel = NewModel(s, k, seed, device);
                 var fixedTrainer = new Trainer(fixedModel, trainerOptions);
                 fixedAccuracy = fixedTrainer.Fit(trainBatches, devBatches)[^1].Accuracy;
             }
@@ -145,9 +148,9 @@ namespace Incrt.Synthetic
                 steps, counts);
         }
 
-        private static IncrtClassifier NewModel(SweepSettings s, int heads, int seed) =>
+        private static IncrtClassifier NewModel(SweepSettings s, int heads, int seed, Device device) =>
             new(new IncrtModelOptions(s.Vocabulary, 32, DModel: s.DModel, HeadDim: s.HeadDim, InitialHeads: heads,
-                MaxHeads: Math.Max(s.MaxHeads, heads), Dropout: 0.0, Seed: (ulong)seed));
+                MaxHeads: Math.Max(s.MaxHeads, heads), Dropout: 0.0, Seed: (ulong)seed), device);
 
         public static string Table(IReadOnlyList<RunResult> results)
         {

@@ -26,12 +26,13 @@ internal static class SweepCommandLine
         var examples = IntegerOption.AtLeast("--examples", $"Training examples per configuration (default {d.Examples}).", 1);
         var output = new Option<string?>("--out") { Description = $"Output folder for results.json, results.csv and heads.png (default {d.Out})." };
         var threads = IntegerOption.AtLeast("--threads", $"Torch intra-op threads (default {d.Threads}; 0 = torch default).", 0);
+        var device = new Option<string?>("--device") { Description = $"cpu, cuda, cuda:N or auto (default {d.Device}).", HelpName = "cpu|cuda|cuda:N|auto" };
         var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-K comparison run per configuration." };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds: relative (default) or calibrated (the paper's literal choice, docs/algorithm.md §4).", HelpName = "relative|calibrated" };
         var estimator = new Option<EstimatorMode?>("--estimator") { Description = "Residual-energy estimator: exact (default) or online (Oja/MCA, the paper's literal choice, docs/algorithm.md §3).", HelpName = "exact|online" };
 
         var root = new RootCommand("INCRT synthetic sweep (Theorems 1 and 2): K planted directed relations; does the controller, grown from one head, stop where Theorem 1 says and where the predictor says (K*)?");
-        foreach (var o in new Option[] { quick, fit, ks, seeds, noise, epochs, dModel, headDim, examples, output, threads, noFixed, thresholds, estimator })
+        foreach (var o in new Option[] { quick, fit, ks, seeds, noise, epochs, dModel, headDim, examples, output, threads, device, noFixed, thresholds, estimator })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -49,6 +50,7 @@ internal static class SweepCommandLine
                 Examples = p.GetValue(examples) ?? s.Examples,
                 Out = p.GetValue(output) ?? s.Out,
                 Threads = p.GetValue(threads) ?? s.Threads,
+                Device = p.GetValue(device) ?? s.Device,
                 Fixed = s.Fixed && !p.GetValue(noFixed),
                 ThresholdMode = p.GetValue(thresholds) ?? s.ThresholdMode,
                 EstimatorMode = p.GetValue(estimator) ?? s.EstimatorMode,

@@ -18,6 +18,7 @@ internal sealed record SweepSettings
     public int MaxHeads { get; init; } = 48;
     public string Out { get; init; } = "runs/synthetic";
     public int Threads { get; init; } = 1;
+    public string Device { get; init; } = "cpu";
     public bool Fixed { get; init; } = true;
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public EstimatorMode EstimatorMode { get; init; } = EstimatorMode.Exact;

@@ -39,7 +39,7 @@ public class SyntheticCommandLineTests
     public void Every_option_maps_to_its_setting()
     {
         var s = Parse("--k", "2,8", "--seeds", "5", "7", "--noise", "0.05", "--epochs", "3", "--dmodel", "128", "--head-dim", "32",
-            "--examples", "500", "--out", "runs/x", "--threads", "2", "--no-fixed", "--thresholds", "calibrated", "--estimator", "online");
+            "--examples", "500", "--out", "runs/x", "--threads", "2", "--device", "auto", "--no-fixed", "--thresholds", "calibrated", "--estimator", "online");
         s.Ks.Should().Equal(2, 8);
         s.Seeds.Should().Equal(5, 7);
         s.Noises.Should().Equal(0.05);
@@ -49,6 +49,7 @@ public class SyntheticCommandLineTests
         s.Examples.Should().Be(500);
         s.Out.Should().Be("runs/x");
         s.Threads.Should().Be(2);
+        s.Device.Should().Be("auto");
         s.Fixed.Should().BeFalse();
         s.ThresholdMode.Should().Be(ThresholdMode.Calibrated);
         s.EstimatorMode.Should().Be(EstimatorMode.Online);
@@ -92,6 +93,7 @@ public class SyntheticCommandLineTests
     [InlineData("--threads", "-1")]
     [InlineData("--thresholds", "nope")]
     [InlineData("--estimator", "nope")]
+    [InlineData("--device", "gpu")]
     public void A_bad_value_exits_2_with_a_message_naming_the_option(string option, string value)
     {
         var error = new StringWriter();
@@ -109,7 +111,7 @@ public class SyntheticCommandLineTests
         var help = new StringWriter();
         SyntheticApp.Run(["--help"], help, new StringWriter()).Should().Be(0);
         foreach (var option in new[] { "--quick", "--fit", "--k", "--seeds", "--noise", "--epochs", "--dmodel", "--head-dim", "--examples",
-                     "--out", "--threads", "--no-fixed", "--thresholds", "--estimator" })
+                     "--out", "--threads", "--device", "--no-fixed", "--thresholds", "--estimator" })
             help.ToString().Should().Contain(option);
     }
 }
