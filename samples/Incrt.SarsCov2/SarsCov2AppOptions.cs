@@ -47,7 +47,7 @@ public sealed record SarsCov2AppOptions
     public double Dropout { get; init; } = 0.1;
 
     /// <summary>Dropout on the attention weights. Default 0: a non-zero value takes LibTorch's CPU attention off its
-    /// fused kernel (6.5× slower per step at this sequence length).</summary>
+    /// fused kernel (5.6–6.5× slower per step at this sequence length).</summary>
     public double AttentionDropout { get; init; }
 
     /// <summary>Training batch size.</summary>

@@ -32,7 +32,7 @@ public enum Pooling
 /// <param name="Seed">Seed for the layers' head initialisation.</param>
 /// <param name="AttentionDropout">Dropout on the attention weights; null = <paramref name="Dropout"/>. Set it to 0 for
 /// long sequences on CPU: with a non-zero attention dropout LibTorch's CPU <c>scaled_dot_product_attention</c> leaves its
-/// fused kernel for the unfused path that materialises every (T × T) weight matrix — measured 6.5× slower per training
+/// fused kernel for the unfused path that materialises every (T × T) weight matrix — measured 5.6–6.5× slower per training
 /// step at T = 425, 8 heads (samples/Incrt.SarsCov2/README.md).</param>
 public sealed record IncrtModelOptions(
     long VocabSize,
