@@ -35,7 +35,7 @@ var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the ste
 var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
 var device = Opt("--device", "cpu, cuda, cuda:N or auto.", d.Device, nameof(d.Device));
 var output = Opt("--out", "Output folder (results.json, model.incrt, vocab.txt, test.tsv, training.png, confusion.png, trace.csv).", d.Out, nameof(d.Out));
-var data = Opt<string?>("--data", "Data folder: the shared data folder or its sarscov2 subfolder (default: INCRT_DATA or ../shared/data beside the checkout).", null, nameof(d.Data));
+var data = Opt<string?>("--data", "Data folder: the shared data folder or its sarscov2 subfolder (default: INCRT_DATA or ../shared/data beside the checkout). With --eval, a TSV file here is the labelled data (same as --input-tsv).", null, nameof(d.Data));
 var writeTsv = Opt<string?>("--write-tsv", "Also write the (simulated or read) data as id\\tlabel\\tsequence to this path.", null, nameof(d.WriteTsv));
 var noTrain = Opt("--no-train", "With --write-tsv: stop after writing the data.", false, nameof(d.NoTrain));
 var inputTsv = Opt<string?>("--input-tsv", "Your data: a TSV with header id\\tlabel\\tsequence (split 80/10/10 per label by --seed).", null, nameof(d.InputTsv));

@@ -89,7 +89,17 @@ public static class SarsCov2App
         if (!(o.Dropout >= 0 && o.Dropout < 1)) throw new UsageException($"--dropout must be in [0, 1) (got {o.Dropout}).");
         if (!(o.AttentionDropout >= 0 && o.AttentionDropout < 1)) throw new UsageException($"--attention-dropout must be in [0, 1) (got {o.AttentionDropout}).");
         if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");
-        if (o.Eval is not null) return RunEval(o, stdout);
+        if (o.Eval is not null)
+        {
+            // `--eval <checkpoint> --data <tsv>`: in evaluation mode a --data that names a file is the labelled TSV
+            // (the form the SST-2 sample uses); a folder keeps its usual meaning.
+            if (o.Data is not null && File.Exists(o.Data))
+            {
+                if (o.InputTsv is not null) throw new UsageException("--eval: give the labelled TSV once, as --data <tsv> or --input-tsv <tsv>.");
+                o = o with { InputTsv = o.Data, Data = null };
+            }
+            return RunEval(o, stdout);
+        }
 
         var data = Load(o);
         stdout.WriteLine($"data: {data.Source}");

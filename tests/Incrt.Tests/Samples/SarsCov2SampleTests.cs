@@ -94,6 +94,11 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         stdout2.Should().Contain(trained.ToText());
         File.Exists(Path.Combine(evalOut, "eval-confusion.png")).Should().BeTrue();
 
+        // The form, `--eval <checkpoint> --data <tsv>`, is the same evaluation.
+        var (code4, stdout4, stderr4) = Run(new SarsCov2AppOptions { Eval = Path.Combine(dir.Path, "model.incrt"), Data = Path.Combine(dir.Path, "test.tsv"), Out = evalOut });
+        code4.Should().Be(0, stderr4);
+        stdout4.Should().Contain(trained.ToText());
+
         // A label the model never saw is a clean error naming the record.
         var odd = dir.File("odd.tsv", "id\tlabel\tsequence\nq1\tEpsilon\tMFVFLVLLPLVSSQ\n");
         var (code3, _, stderr3) = Run(new SarsCov2AppOptions { Eval = Path.Combine(dir.Path, "model.incrt"), InputTsv = odd, Out = evalOut });
