@@ -30,9 +30,10 @@ internal static class SweepCommandLine
         var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-K comparison run per configuration." };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds: relative (default) or calibrated (the paper's literal choice, docs/algorithm.md §4).", HelpName = "relative|calibrated" };
         var estimator = new Option<EstimatorMode?>("--estimator") { Description = "Residual-energy estimator: exact (default) or online (Oja/MCA, the paper's literal choice, docs/algorithm.md §3).", HelpName = "exact|online" };
+        var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic: Reference (default), MinorDirection, LeaveOneOut or None (docs/algorithm.md §4).", HelpName = "reference|minordirection|leaveoneout|none" };
 
         var root = new RootCommand("INCRT synthetic sweep (Theorems 1 and 2): K planted directed relations; does the controller, grown from one head, stop where Theorem 1 says and where the predictor says (K*)?");
-        foreach (var o in new Option[] { quick, fit, ks, seeds, noise, epochs, dModel, headDim, examples, output, threads, device, noFixed, thresholds, estimator })
+        foreach (var o in new Option[] { quick, fit, ks, seeds, noise, epochs, dModel, headDim, examples, output, threads, device, noFixed, thresholds, estimator, prune })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -54,6 +55,7 @@ internal static class SweepCommandLine
                 Fixed = s.Fixed && !p.GetValue(noFixed),
                 ThresholdMode = p.GetValue(thresholds) ?? s.ThresholdMode,
                 EstimatorMode = p.GetValue(estimator) ?? s.EstimatorMode,
+                Prune = p.GetValue(prune) ?? s.Prune,
             };
             return run(s.WithVocabularyForKs());
         });

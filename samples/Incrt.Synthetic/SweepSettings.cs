@@ -22,6 +22,7 @@ internal sealed record SweepSettings
     public bool Fixed { get; init; } = true;
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public EstimatorMode EstimatorMode { get; init; } = EstimatorMode.Exact;
+    public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
     public bool Quick { get; init; }
     public bool Fit { get; init; }
 
