@@ -23,6 +23,7 @@ internal sealed record SweepSettings
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public EstimatorMode EstimatorMode { get; init; } = EstimatorMode.Exact;
     public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
+    public double PruneRatio { get; init; } = new ControllerOptions().LeaveOneOutRatio;
     public bool Quick { get; init; }
     public bool Fit { get; init; }
 
