@@ -44,6 +44,8 @@ var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CS
 var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it) to evaluate on every record of --input-tsv or --fasta/--labels.", null, nameof(d.Eval));
 var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer frequencies → linear layer, AdamW) on the same split.", false, nameof(d.BaselineBow));
 var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
+var prune = Opt("--prune", "Controller prune statistic: None, Reference (default, φ_g window of 100 calls), MinorDirection or LeaveOneOut (leave-one-out sufficiency, 10-call window).", d.Prune, nameof(d.Prune));
+var pruneRatio = Opt("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default 1).", d.PruneRatio, nameof(d.PruneRatio));
 var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
@@ -85,6 +87,8 @@ root.SetAction(parse =>
         Eval = parse.GetValue(eval),
         BaselineBow = parse.GetValue(baselineBow),
         BaselineFixed = parse.GetValue(baselineFixed),
+        Prune = parse.GetValue(prune),
+        PruneRatio = parse.GetValue(pruneRatio),
     }.WithQuickPreset(given);
     using var console = SampleConsole.Create(parse.GetValue(progress));
     return SarsCov2App.Run(options, console.Out, Console.Error, console.Logging, console.Progress);

@@ -94,6 +94,13 @@ public sealed record SarsCov2AppOptions
     /// split, data order and settings, and report accuracy/macro-F1 against parameters.</summary>
     public bool BaselineFixed { get; init; }
 
+    /// <summary>The controller's prune statistic (<see cref="Incrt.Control.ControllerOptions.Prune"/>); default the
+    /// controller's own default.</summary>
+    public Incrt.Control.PruneStatistic Prune { get; init; } = new Incrt.Control.ControllerOptions().Prune;
+
+    /// <summary>With <see cref="Incrt.Control.PruneStatistic.LeaveOneOut"/>: <see cref="Incrt.Control.ControllerOptions.LeaveOneOutRatio"/>.</summary>
+    public double PruneRatio { get; init; } = new Incrt.Control.ControllerOptions().LeaveOneOutRatio;
+
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }
 

@@ -102,7 +102,7 @@ namespace Incrt.Synthetic
             var trainerOptions = new TrainerOptions { Epochs = s.Epochs, WarmupSteps = 100, ProgressEvery = 1000 };
             var controllerOptions = new ControllerOptions
             {
-                MaxDwellCalls = 2, Thresholds = s.ThresholdMode, Estimator = new EstimatorOptions { Mode = s.EstimatorMode },
+                MaxDwellCalls = 2, Thresholds = s.ThresholdMode, Estimator = new EstimatorOptions { Mode = s.EstimatorMode }, Prune = s.Prune, LeaveOneOutRatio = s.PruneRatio,
             };
 
             manual_seed(seed);

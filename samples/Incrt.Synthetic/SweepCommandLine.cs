@@ -30,9 +30,11 @@ internal static class SweepCommandLine
         var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-K comparison run per configuration." };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds: relative (default) or calibrated (the paper's literal choice, docs/algorithm.md §4).", HelpName = "relative|calibrated" };
         var estimator = new Option<EstimatorMode?>("--estimator") { Description = "Residual-energy estimator: exact (default) or online (Oja/MCA, the paper's literal choice, docs/algorithm.md §3).", HelpName = "exact|online" };
+        var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic: Reference (default), MinorDirection, LeaveOneOut or None (docs/algorithm.md §4).", HelpName = "reference|minordirection|leaveoneout|none" };
+        var pruneRatio = new Option<double?>("--prune-ratio") { Description = "With --prune leaveoneout: redundant when λmax without the head ≤ this fraction of θ_w (default 1)." };
 
         var root = new RootCommand("INCRT synthetic sweep (Theorems 1 and 2): K planted directed relations; does the controller, grown from one head, stop where Theorem 1 says and where the predictor says (K*)?");
-        foreach (var o in new Option[] { quick, fit, ks, seeds, noise, epochs, dModel, headDim, examples, output, threads, device, noFixed, thresholds, estimator })
+        foreach (var o in new Option[] { quick, fit, ks, seeds, noise, epochs, dModel, headDim, examples, output, threads, device, noFixed, thresholds, estimator, prune, pruneRatio })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -54,6 +56,8 @@ internal static class SweepCommandLine
                 Fixed = s.Fixed && !p.GetValue(noFixed),
                 ThresholdMode = p.GetValue(thresholds) ?? s.ThresholdMode,
                 EstimatorMode = p.GetValue(estimator) ?? s.EstimatorMode,
+                Prune = p.GetValue(prune) ?? s.Prune,
+                PruneRatio = p.GetValue(pruneRatio) ?? s.PruneRatio,
             };
             return run(s.WithVocabularyForKs());
         });

@@ -22,6 +22,8 @@ internal sealed record SweepSettings
     public bool Fixed { get; init; } = true;
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public EstimatorMode EstimatorMode { get; init; } = EstimatorMode.Exact;
+    public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
+    public double PruneRatio { get; init; } = new ControllerOptions().LeaveOneOutRatio;
     public bool Quick { get; init; }
     public bool Fit { get; init; }
 

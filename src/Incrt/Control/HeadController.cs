@@ -104,6 +104,14 @@ public sealed class HeadController : IDisposable
     /// </summary>
     public IReadOnlyList<double> LastPruneStatistics(int layer) => _layers[layer].LastStatistics.ToArray();
 
+    /// <summary>
+    /// Heads of layer <paramref name="layer"/> whose last prune statistic marks them redundant under the selected rule
+    /// (below φ_g for <see cref="PruneStatistic.Reference"/> and <see cref="PruneStatistic.MinorDirection"/>, at most
+    /// <see cref="ControllerOptions.LeaveOneOutRatio"/> for <see cref="PruneStatistic.LeaveOneOut"/>; never with
+    /// <see cref="PruneStatistic.None"/>), whether or not their window and age guard have passed.
+    /// </summary>
+    public int RedundantHeads(int layer) => _layers[layer].LastStatistics.Count(_layers[layer].IsRedundant);
+
     /// <summary>The head id that owns each column of <see cref="Basis"/>(<paramref name="layer"/>), in column order. A copy.</summary>
     public IReadOnlyList<long> BasisOwners(int layer) => _layers[layer].ColumnOwners.ToArray();
 
@@ -114,8 +122,8 @@ public sealed class HeadController : IDisposable
     public long CallsSinceLastChange => _layers.Min(l => l.CallsSinceChange);
 
     /// <summary>
-    /// Homeostasis (Theorem 1): every layer is calibrated, its last λmax ≤ θ_w, and no head's prune statistic is below
-    /// φ_g, so no grow or prune decision is possible at the current state.
+    /// Homeostasis (Theorem 1): every layer is calibrated, its last λmax ≤ θ_w, and no head is redundant by the selected
+    /// prune rule (<see cref="RedundantHeads"/> = 0), so no grow or prune decision is possible at the current state.
     /// </summary>
     public bool IsConverged => _layers.All(l => l.IsConverged);
 
@@ -234,7 +242,7 @@ public sealed class HeadController : IDisposable
         public IReadOnlyList<long> ColumnOwners => _columnOwner;
 
         public bool IsConverged =>
-            Thresholds is { } t && LastReading is { } r && r.LambdaMax <= t.ThetaW && !_lastStatistics.Any(s => s < t.PhiG);
+            Thresholds is { } t && LastReading is { } r && r.LambdaMax <= t.ThetaW && !_lastStatistics.Any(IsRedundant);
 
         public HeadEvent Skip(long step, long call, string what)
         {
@@ -279,8 +287,10 @@ public sealed class HeadController : IDisposable
             if (!reading.IsFinite || !double.IsFinite(reading.LambdaMax) || !double.IsFinite(reading.LambdaMin))
                 return Skip(step, call, "spectrum");
 
-            var stats = PruneStatistics(c, reading);
-            if (_o.Prune != PruneStatistic.None && stats.Any(s => !double.IsFinite(s))) return Skip(step, call, "prune statistic");
+            var stats = PruneStatistics(c, full, reading);
+            // Leave-one-out marks "cannot be pruned" (last head, no θ_w yet) with +∞ and a non-finite reading with NaN.
+            bool badStatistic = _o.Prune == PruneStatistic.LeaveOneOut ? stats.Any(double.IsNaN) : stats.Any(s => !double.IsFinite(s));
+            if (_o.Prune != PruneStatistic.None && badStatistic) return Skip(step, call, "prune statistic");
 
             LastReading = reading;
             _lastStatistics = stats;
@@ -331,9 +341,10 @@ public sealed class HeadController : IDisposable
         }
 
         /// <summary>Per-head statistic (H) on the host; see <see cref="PruneStatistic"/>.</summary>
-        private double[] PruneStatistics(Tensor c, SpectrumReading reading)
+        private double[] PruneStatistics(Tensor c, Tensor full, SpectrumReading reading)
         {
             if (_o.Prune == PruneStatistic.None) return new double[Layer.HeadCount].Select(_ => double.PositiveInfinity).ToArray();
+            if (_o.Prune == PruneStatistic.LeaveOneOut) return LeaveOneOutRatios(c, full);
             // Neither statistic forms the per-head d×d forms M_a,h (that cost O(H·d³) per call).
             Tensor s;
             if (_o.Prune == PruneStatistic.Reference)
@@ -347,6 +358,38 @@ public sealed class HeadController : IDisposable
             return s.cpu().data<double>().ToArray();
         }
 
+        /// <summary>
+        /// λmax / θ_w of the layer without each head (<see cref="LeaveOneOutEnergy"/>), with θ_w re-derived from the
+        /// reduced operator the way the next call would derive it after the prune. +∞ where no decision is possible:
+        /// the last head, or a calibrated θ_w that does not exist yet.
+        /// </summary>
+        private double[] LeaveOneOutRatios(Tensor c, Tensor full)
+        {
+            int heads = Layer.HeadCount;
+            if (heads <= 1) return Enumerable.Repeat(double.PositiveInfinity, heads).ToArray();
+            var columns = Layer.HeadIds.Select(id => _columnOwner.IndexOf(id)).ToList();
+            var r = LeaveOneOutEnergy.Compute(c, full, Layer.AntisymmetricForms(), Basis, columns);
+            var ratios = new double[heads];
+            for (int h = 0; h < heads; h++)
+            {
+                double? theta = _o.ThetaW
+                    ?? (_o.Thresholds == ThresholdMode.Relative ? _o.ThetaRatio * Math.Max(r.Energy[h], double.Epsilon) : Thresholds?.ThetaW);
+                // A non-finite reading becomes NaN so the call is skipped; a θ_w that does not exist yet only means "no
+                // decision" (+∞, which the skip check lets through for this statistic).
+                if (!double.IsFinite(r.LambdaMax[h]) || !double.IsFinite(r.Energy[h])) ratios[h] = double.NaN;
+                else ratios[h] = theta is { } t ? r.LambdaMax[h] / t : double.PositiveInfinity;
+            }
+            return ratios;
+        }
+
+        /// <summary>Whether statistic <paramref name="s"/> marks its head as redundant under the selected rule.</summary>
+        public bool IsRedundant(double s) => _o.Prune switch
+        {
+            PruneStatistic.None => false,
+            PruneStatistic.LeaveOneOut => s <= _o.LeaveOneOutRatio,
+            _ => Thresholds is { } t && s < t.PhiG,
+        };
+
         private HeadEvent? TryPrune(long step, long call, optim.Optimizer? optimizer, SpectrumReading reading, double[] stats)
         {
             if (_o.Prune == PruneStatistic.None) return null;
@@ -355,9 +398,9 @@ public sealed class HeadController : IDisposable
             for (int h = 0; h < ids.Count; h++)
             {
                 long id = ids[h];
-                _belowCount[id] = stats[h] < Thresholds!.PhiG ? _belowCount.GetValueOrDefault(id) + 1 : 0;
-                bool oldEnough = call - _birthCall.GetValueOrDefault(id) >= _o.PruneAgeGuard;
-                if (_belowCount[id] >= _o.PruneWindow && oldEnough && (candidate < 0 || stats[h] < stats[candidate])) candidate = h;
+                _belowCount[id] = IsRedundant(stats[h]) ? _belowCount.GetValueOrDefault(id) + 1 : 0;
+                bool oldEnough = call - _birthCall.GetValueOrDefault(id) >= _o.EffectivePruneAgeGuard;
+                if (_belowCount[id] >= _o.EffectivePruneWindow && oldEnough && (candidate < 0 || stats[h] < stats[candidate])) candidate = h;
             }
             if (candidate < 0 || ids.Count <= 1) return null;   // never prune the last head
 
@@ -371,6 +414,7 @@ public sealed class HeadController : IDisposable
             }
             _belowCount.Remove(headId);
             _birthCall.Remove(headId);
+            RestartWindowsAfterChange();
             _lastStatistics = stats.Where((_, i) => i != candidate).ToArray();
             CallsSinceChange = 0;
             _lastDecision = "pruned";
@@ -409,11 +453,23 @@ public sealed class HeadController : IDisposable
             _estimator.Redraw(Basis);
             _birthCall[id] = call;
             _belowCount[id] = 0;
+            RestartWindowsAfterChange();
             _lastStatistics = _lastStatistics.Append(double.PositiveInfinity).ToArray();
             _callsSinceGrowth = 0;
             CallsSinceChange = 0;
             _lastDecision = "grew";
             return Event(step, call, HeadEventKind.Grew, index, id, reading);
+        }
+
+        /// <summary>
+        /// Leave-one-out redundancy is a statement about the whole head set (a head is redundant given the others), so
+        /// after any grow or prune the evidence collected for the old set no longer applies; the φ_g statistics are
+        /// per-head and keep their counts.
+        /// </summary>
+        private void RestartWindowsAfterChange()
+        {
+            if (_o.Prune != PruneStatistic.LeaveOneOut) return;
+            foreach (var id in _belowCount.Keys.ToList()) _belowCount[id] = 0;
         }
 
         private HeadEvent Event(long step, long call, HeadEventKind kind, int index, long id, SpectrumReading? r, double statistic = double.NaN) =>

@@ -14,8 +14,10 @@ namespace Incrt.Theory;
 /// <param name="LambdaMax">Last λmax of A_res.</param>
 /// <param name="ThetaW">Last θ_w.</param>
 /// <param name="Sufficient">λmax ≤ θ_w at the end (no uncaptured direction above threshold).</param>
-/// <param name="HeadsBelowPhiG">Heads whose last prune statistic is below φ_g (prunable: redundant by the controller's rule).</param>
-/// <param name="Minimal">No head is below φ_g (<see cref="HeadsBelowPhiG"/> = 0).</param>
+/// <param name="HeadsBelowPhiG">Heads that are redundant by the controller's selected prune rule at the last call
+/// (<see cref="HeadController.RedundantHeads"/>: statistic below φ_g for the φ_g rules, leave-one-out ratio at most
+/// <see cref="ControllerOptions.LeaveOneOutRatio"/> for <see cref="PruneStatistic.LeaveOneOut"/>).</param>
+/// <param name="Minimal">No head is redundant by that rule (<see cref="HeadsBelowPhiG"/> = 0).</param>
 /// <param name="HeadsNecessary">Heads whose removal (its M_a,h out of the motor and its Q column, if any, out of the
 /// basis) raises λmax of the last input's A_res above θ_w; −1 when not evaluated (no captured input).</param>
 /// <param name="Converged">The controller's own homeostasis flag (<see cref="HeadController.IsConverged"/> for this layer's
@@ -32,7 +34,7 @@ public sealed record HomeostasisReport(int Layer, int Heads, long Calls, long Ca
 
 /// <summary>
 /// Reads Theorem 1's conditions off a finished <see cref="HeadController"/> without changing it: stopped, sufficient
-/// (λmax ≤ θ_w), minimal (no head's prune statistic below φ_g), plus an ablation count of necessary heads.
+/// (λmax ≤ θ_w), minimal (no head redundant by the selected prune rule), plus an ablation count of necessary heads.
 /// </summary>
 public static class HomeostasisCheck
 {
@@ -55,8 +57,7 @@ public static class HomeostasisCheck
         var r = controller.LastReading(layer);
         double lambda = r?.LambdaMax ?? double.NaN, theta = t?.ThetaW ?? double.NaN;
         bool sufficient = t is not null && r is not null && lambda <= theta;
-        var stats = controller.LastPruneStatistics(layer);
-        int below = t is null ? 0 : stats.Count(s => s < t.PhiG);
+        int below = t is null ? 0 : controller.RedundantHeads(layer);
         bool minimal = t is not null && below == 0;
         long calls = controller.Calls, since = controller.CallsSinceLayerChange(layer);
         bool stopped = t is not null && calls > 0 && since >= (long)Math.Ceiling(StoppedFraction * calls);
@@ -73,7 +74,8 @@ public static class HomeostasisCheck
         using var scope = NewDisposeScope();
         var c = ResidualOperator.Covariance(x.to(ScalarType.Float64).cpu(), mask?.cpu());
         var forms = l.AntisymmetricForms().to(ScalarType.Float64).cpu();             // (H, d, d)
-        var motor = forms.sum(0);
+        // Not forms.sum(0): the literal 0 binds to sum(ScalarType) (Byte) and sums everything into one uint8 scalar.
+        var motor = forms.sum(new long[] { 0 });
         var basis = controller.Basis(layer);
         var owners = controller.BasisOwners(layer);
         var q = basis.Matrix.to(ScalarType.Float64).cpu();

@@ -116,6 +116,16 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void Resuming_under_the_leave_one_out_rule_repeats_its_grow_and_prune_decisions_exactly()
+    {
+        // Ratio huge: every head counts as redundant, so the window and its restarts after each change decide.
+        var options = Control with { Prune = PruneStatistic.LeaveOneOut, LeaveOneOutWindow = 2, LeaveOneOutAgeGuard = 3, LeaveOneOutRatio = 1e9 };
+        var (_, afterResume) = ResumeMatches(options, n: 14, m: 16);
+        afterResume.Should().Contain(e => e.Kind == HeadEventKind.Grew);
+        afterResume.Should().Contain(e => e.Kind == HeadEventKind.Pruned);
+    }
+
+    [Fact]
     public void Resuming_in_the_middle_of_calibration_is_exact_too()
     {
         var options = Control with { ThetaW = null, PhiG = null, CalibrationCalls = 6, Interval = 2 };

@@ -39,7 +39,7 @@ public class SyntheticCommandLineTests
     public void Every_option_maps_to_its_setting()
     {
         var s = Parse("--k", "2,8", "--seeds", "5", "7", "--noise", "0.05", "--epochs", "3", "--dmodel", "128", "--head-dim", "32",
-            "--examples", "500", "--out", "runs/x", "--threads", "2", "--device", "auto", "--no-fixed", "--thresholds", "calibrated", "--estimator", "online");
+            "--examples", "500", "--out", "runs/x", "--threads", "2", "--device", "auto", "--no-fixed", "--thresholds", "calibrated", "--estimator", "online", "--prune", "leaveoneout", "--prune-ratio", "0.9");
         s.Ks.Should().Equal(2, 8);
         s.Seeds.Should().Equal(5, 7);
         s.Noises.Should().Equal(0.05);
@@ -53,6 +53,8 @@ public class SyntheticCommandLineTests
         s.Fixed.Should().BeFalse();
         s.ThresholdMode.Should().Be(ThresholdMode.Calibrated);
         s.EstimatorMode.Should().Be(EstimatorMode.Online);
+        s.Prune.Should().Be(PruneStatistic.LeaveOneOut);
+        s.PruneRatio.Should().Be(0.9);
     }
 
     [Fact]
@@ -111,7 +113,7 @@ public class SyntheticCommandLineTests
         var help = new StringWriter();
         SyntheticApp.Run(["--help"], help, new StringWriter()).Should().Be(0);
         foreach (var option in new[] { "--quick", "--fit", "--k", "--seeds", "--noise", "--epochs", "--dmodel", "--head-dim", "--examples",
-                     "--out", "--threads", "--device", "--no-fixed", "--thresholds", "--estimator" })
+                     "--out", "--threads", "--device", "--no-fixed", "--thresholds", "--estimator", "--prune", "--prune-ratio" })
             help.ToString().Should().Contain(option);
     }
 }

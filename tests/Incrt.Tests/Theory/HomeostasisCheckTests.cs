@@ -65,6 +65,27 @@ public class HomeostasisCheckTests
     }
 
     [Fact]
+    public void Necessary_heads_are_those_whose_removal_from_the_whole_motor_leaves_lambda_max_above_theta()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = new GrowableMultiHeadAttention(new AttentionOptions(16, HeadDim: 4, InitialHeads: 4, MaxHeads: 4, Seed: 3));
+        using var g = new Generator(11);
+        var x = randn(new long[] { 4, 8, 16 }, generator: g);
+        var c = ResidualOperator.Covariance(x).to(ScalarType.Float64);
+        var motor = layer.Motor().to(ScalarType.Float64);
+        var forms = layer.AntisymmetricForms().to(ScalarType.Float64);
+        // No head owns a Q column here, so "without head h" is the motor minus M_a,h alone.
+        var without = Enumerable.Range(0, 4)
+            .Select(h => linalg.eigvalsh(ResidualOperator.Build(c, motor - forms[h])).max().item<double>()).OrderDescending().ToArray();
+        double theta = (without[1] + without[2]) / 2;                            // exactly two heads above it
+        using var controller = new HeadController(new[] { layer }, null, Options(theta: theta, phiG: 1e-12) with { Prune = PruneStatistic.None });
+        layer.forward(x);
+        controller.Step(0);
+
+        HomeostasisCheck.Check(controller).HeadsNecessary.Should().Be(2);
+    }
+
+    [Fact]
     public void A_controller_that_has_not_calibrated_has_not_stopped()
     {
         using var layer = new GrowableMultiHeadAttention(new AttentionOptions(16, HeadDim: 4, Seed: 1));
