@@ -72,6 +72,9 @@ public sealed record ExperimentSettings
 /// <param name="Prediction">Head count predicted before training by <see cref="HeadCountPredictor"/> (frozen constants)
 /// for layer 0, or null without a controller or when the prediction failed.</param>
 /// <param name="PredictionError">Why <paramref name="Prediction"/> is null although a controller ran, else null.</param>
+/// <param name="PredictionAfterCalibration">The same prediction made when the controller's calibration ended (layer 0,
+/// one-head model after CalibrationCalls·Interval training steps, before any growth decision); its
+/// <see cref="HeadCountPrediction.ReplayHeads"/> replays the remaining decision calls. Null without a controller.</param>
 public sealed record ExperimentResult(
     ClassificationMetrics Test,
     IReadOnlyList<EvaluationResult> Validation,
@@ -83,7 +86,8 @@ public sealed record ExperimentResult(
     ControllerTrace? Trace,
     bool? Converged,
     HeadCountPrediction? Prediction = null,
-    string? PredictionError = null)
+    string? PredictionError = null,
+    HeadCountPrediction? PredictionAfterCalibration = null)
 {
     /// <summary>Heads added over the run.</summary>
     public int Grown => Events.Count(e => e.Kind == HeadEventKind.Grew);
@@ -130,22 +134,46 @@ public static class ClassifierExperiment
         if (settings.Controller is not null)
         {
             var calibration = trainBatches.Epoch(0).Take(settings.Controller.CalibrationCalls).ToList();
-            try { prediction = HeadCountPredictor.Predict(model, calibration, settings.Controller); }
+            try
+            {
+                // The schedule (the batches of the controller's decision calls) feeds the GrowthReplay prediction.
+                prediction = HeadCountPredictor.Predict(model, calibration, settings.Controller,
+                    schedule: DecisionSchedule.Batches(trainBatches, settings.Trainer.Epochs, settings.Controller));
+            }
             catch (ArgumentException e) { predictionError = e.Message; }
             finally { foreach (var b in calibration) b.Dispose(); }
             if (prediction is not null)
                 progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"predicted heads (layer 0, before training): {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F2} [{prediction.Measure}], ln(Γ0/θw) {prediction.LogRatio:F2}, c {prediction.Constant})"));
+                    $"predicted heads (layer 0, before training): {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F2} [{prediction.Measure}], ln(Γ0/θw) {prediction.LogRatio:F2}, c {prediction.Constant}); " +
+                    $"growth replay {prediction.ReplayHeads} ({prediction.ReplayDecisions} decision calls, stopped by {prediction.ReplayStoppedBy}; calibration batches only {prediction.ReplayCalibrationHeads}, static A(0) {prediction.StaticReplayHeads})"));
         }
 
         var trainer = new Trainer(model, settings.Trainer);
         HeadController? controller = null;
+        HeadCountPrediction? afterCalibration = null;
         var events = new List<HeadEvent>();
         if (settings.Controller is not null)
         {
             var logger = settings.Logging?.CreateLogger("Incrt.Control");
             controller = new HeadController(model.GrowableLayers, trainer.Optimizer, settings.Controller, logger, model);
             controller.HeadChanged += (_, e) => events.Add(e);
+            // The same replay once calibration ends (after CalibrationCalls·Interval steps of one-head training, before
+            // the first growth decision) over the remaining decision calls: the operator has left its random start.
+            var controllerOptions = settings.Controller;
+            controller.HeadChanged += (_, e) =>
+            {
+                if (e.Kind != HeadEventKind.Calibrated || e.Layer != 0 || afterCalibration is not null) return;
+                var again = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
+                try
+                {
+                    afterCalibration = HeadCountPredictor.Predict(model, again, controllerOptions,
+                        schedule: DecisionSchedule.Batches(trainBatches, settings.Trainer.Epochs, controllerOptions));
+                    progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"growth replay after calibration (step {e.Step}, layer 0): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
+                }
+                catch (ArgumentException ex) { progress?.WriteLine($"growth replay after calibration failed: {ex.Message}"); }
+                finally { foreach (var b in again) b.Dispose(); }
+            };
             trainer.Controller = controller;
         }
         try
@@ -182,7 +210,8 @@ public static class ClassifierExperiment
                 controller?.Trace,
                 controller?.IsConverged,
                 prediction,
-                predictionError);
+                predictionError,
+                afterCalibration);
         }
         finally
         {

@@ -319,8 +319,13 @@ public static class SarsCov2App
                 {
                     pr.PredictedHeads, pr.Growths, pr.Gamma0, pr.ThetaW, pr.LogRatio, measure = pr.Measure.ToString(), pr.KappaSquared,
                     pr.Constant, pr.AsymptoticHeads, pr.TaskOperatorRank, pr.InitialOperatorRank, pr.CovarianceRank, pr.Batches,
+                    pr.ReplayHeads, pr.ReplayDecisions, pr.ReplayStoppedBy, pr.ReplayCalibrationHeads, pr.StaticReplayHeads,
                 } : null,
                 predictionError = result.PredictionError,
+                replayAfterCalibration = result.PredictionAfterCalibration is { } ac ? new
+                {
+                    ac.ReplayHeads, ac.ReplayDecisions, ac.ReplayStoppedBy, ac.ReplayCalibrationHeads, ac.StaticReplayHeads, ac.InitialOperatorRank,
+                } : null,
                 events = result.Events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned)
                     .Select(e => new { step = e.Step, layer = e.Layer, kind = e.Kind.ToString(), headsAfter = e.HeadsAfter }),
             },

@@ -53,7 +53,7 @@ internal sealed record Sst2Data(string TrainPath, string DevPath, IReadOnlyList<
 /// <summary>What one training run produced (the baselines table is built from these).</summary>
 internal sealed record RunOutcome(string Name, IReadOnlyList<int> Heads, long Parameters, double DevAccuracy, double BestDevAccuracy,
     double TrainSeconds, double TrainCpuSeconds, long Steps, EvaluationResult FinalEvaluation, IReadOnlyList<EvaluationResult> Evaluations,
-    HeadCountPrediction? Prediction = null);
+    HeadCountPrediction? Prediction = null, HeadCountPrediction? PredictionAfterCalibration = null);
 
 /// <summary>Training, reporting and evaluation of INCRT classifiers on SST-2.</summary>
 internal static class Sst2Pipeline
@@ -94,10 +94,15 @@ internal static class Sst2Pipeline
         if (fixedHeads is null)
         {
             var calibration = train.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
-            try { prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions); }
+            try
+            {
+                prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions,
+                    schedule: DecisionSchedule.Batches(train, s.Epochs, controllerOptions));
+            }
             finally { foreach (var b in calibration) b.Dispose(); }
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[{name}] predicted heads K* = {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F1}, Γ(0) {prediction.Gamma0:G3}, θ_w {prediction.ThetaW:G3})"));
+                $"[{name}] predicted heads K* = {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F1}, Γ(0) {prediction.Gamma0:G3}, θ_w {prediction.ThetaW:G3}); " +
+                $"growth replay {prediction.ReplayHeads} ({prediction.ReplayDecisions} decision calls, stopped by {prediction.ReplayStoppedBy}; calibration batches only {prediction.ReplayCalibrationHeads}, static A(0) {prediction.StaticReplayHeads})"));
             manual_seed(s.Seed);
         }
         var trainer = new Trainer(model, new TrainerOptions
@@ -109,6 +114,23 @@ internal static class Sst2Pipeline
             ? new HeadController(model.GrowableLayers, trainer.Optimizer, controllerOptions, loggers?.CreateLogger("Incrt.Controller"), model)
             : null;
         trainer.Controller = controller;
+        // The growth replay again when calibration ends (one-head model after CalibrationCalls·Interval steps, before
+        // any growth decision), over the remaining decision calls (docs/theory.md §7).
+        HeadCountPrediction? afterCalibration = null;
+        if (controller is not null)
+            controller.HeadChanged += (_, e) =>
+            {
+                if (e.Kind != HeadEventKind.Calibrated || e.Layer != 0 || afterCalibration is not null) return;
+                var again = train.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
+                try
+                {
+                    afterCalibration = HeadCountPredictor.Predict(model, again, controllerOptions,
+                        schedule: DecisionSchedule.Batches(train, s.Epochs, controllerOptions));
+                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"[{name}] growth replay after calibration (step {e.Step}): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
+                }
+                finally { foreach (var b in again) b.Dispose(); }
+            };
 
         var clock = Stopwatch.StartNew();
         double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
@@ -133,7 +155,7 @@ internal static class Sst2Pipeline
         var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(dev);
         var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
         var outcome = new RunOutcome(name, heads, model.ParameterCount(), final.Accuracy, evals.Select(e => e.Accuracy).DefaultIfEmpty(final.Accuracy).Max(),
-            seconds, cpuSeconds, trainer.Step, final, evals, prediction);
+            seconds, cpuSeconds, trainer.Step, final, evals, prediction, afterCalibration);
         after?.Invoke(model, trainer, controller, evals);
         return outcome;
     }

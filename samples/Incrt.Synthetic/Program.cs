@@ -60,7 +60,9 @@ namespace Incrt.Synthetic
                         log.WriteLine($"[{index}/{total} {clock.Elapsed:mm\\:ss}] K={k,2} seed={seed} noise={noise:F2}: K* {r.PredictedHeads,3} observed {r.ObservedHeads,3} " +
                             $"err {r.ErrorPercent,6:F1}% | homeostasis@call {r.HomeostasisCall,4} of {r.Calls} λ/θ {r.EnergyRatio:F3} stopped {Y(r.Stopped)} " +
                             $"sufficient {Y(r.Sufficient)} minimal {Y(r.Minimal)} necessary {r.HeadsNecessary}/{r.ObservedHeads} | acc {r.Accuracy:F3}" +
-                            (r.FixedAccuracy is { } fa ? $" fixed-K acc {fa:F3}" : "") + $" | κ²: task {r.TaskRank:F1} init {r.InitialRank:F1} cov {r.CovarianceRank:F1} ({r.Seconds:F0}s)");
+                            (r.FixedAccuracy is { } fa ? $" fixed-K acc {fa:F3}" : "") + $" | κ²: task {r.TaskRank:F1} init {r.InitialRank:F1} cov {r.CovarianceRank:F1}" +
+                            $" | replay: schedule {r.ReplayHeads} calibration batches {r.ReplayCalibrationHeads} static {r.StaticReplayHeads}" +
+                            $" | after calibration: schedule {r.CalibrationReplayHeads} calibration batches {r.CalibrationReplayCalibrationHeads} static {r.CalibrationStaticReplayHeads} ({r.Seconds:F0}s)");
                         SyntheticRun.WriteOutputs(settings, results);
                     }
 
@@ -82,7 +84,8 @@ namespace Incrt.Synthetic
         double Accuracy, double? FixedAccuracy,
         double Gamma0, double ThetaW, double LogRatio, double TaskRank, double InitialRank, double CovarianceRank,
         int TaskSignificant, int InitialSignificant, double Seconds,
-        IReadOnlyList<long> HeadSteps, IReadOnlyList<int> HeadCounts);
+        IReadOnlyList<long> HeadSteps, IReadOnlyList<int> HeadCounts, int ReplayHeads, int StaticReplayHeads,
+        int ReplayCalibrationHeads, int? CalibrationReplayHeads, int? CalibrationReplayCalibrationHeads, int? CalibrationStaticReplayHeads);
 
     internal static class SyntheticRun
     {
@@ -110,7 +113,11 @@ namespace Incrt.Synthetic
             // Theorem 2: predicted before any training step, from the data and the initial one-head model.
             HeadCountPrediction prediction;
             var calibration = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
-            try { prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions); }
+            try
+            {
+                prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions,
+                    schedule: DecisionSchedule.Batches(trainBatches, trainerOptions.Epochs, controllerOptions));
+            }
             finally { foreach (var b in calibration) b.Dispose(); }
 
             var trainer = new Trainer(model, trainerOptions);
@@ -118,7 +125,23 @@ namespace Incrt.Synthetic
             trainer.Controller = controller;
             var events = new List<HeadEvent>();
             controller.HeadChanged += (_, e) => events.Add(e);
+            // Replay of the growth rule on the model as it is when calibration ends (80 steps of one-head training, no
+            // growth yet): what the rule gives once the operator has left its random initialisation.
+            HeadCountPrediction? atCalibration = null;
+            controller.HeadChanged += (_, e) =>
+            {
+                if (e.Kind != HeadEventKind.Calibrated || atCalibration is not null) return;
+                var again = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
+                try
+                {
+                    atCalibration = HeadCountPredictor.Predict(model, again, controllerOptions,
+                        schedule: DecisionSchedule.Batches(trainBatches, trainerOptions.Epochs, controllerOptions));
+                }
+                finally { foreach (var b in again) b.Dispose(); }
+            };
             var evals = trainer.Fit(trainBatches, devBatches);
+            Directory.CreateDirectory(s.Out);
+            controller.Trace.WriteCsv(Path.Combine(s.Out, $"trace-k{k}-s{seed}-n{noise:F2}.csv"));
             var report = HomeostasisCheck.Check(controller);
             var changes = events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned).ToList();
             long homeostasisCall = changes.Count == 0 ? 0 : changes[^1].Call + 1;
@@ -145,7 +168,8 @@ namespace Incrt.Synthetic
                 report.Converged, evals[^1].Accuracy, fixedAccuracy,
                 prediction.Gamma0, prediction.ThetaW, prediction.LogRatio, prediction.TaskOperatorRank, prediction.InitialOperatorRank,
                 prediction.CovarianceRank, prediction.TaskSignificantCount, prediction.InitialSignificantCount, clock.Elapsed.TotalSeconds,
-                steps, counts);
+                steps, counts, prediction.ReplayHeads, prediction.StaticReplayHeads, prediction.ReplayCalibrationHeads,
+                atCalibration?.ReplayHeads, atCalibration?.ReplayCalibrationHeads, atCalibration?.StaticReplayHeads);
         }
 
         private static IncrtClassifier NewModel(SweepSettings s, int heads, int seed, Device device) =>
@@ -161,11 +185,22 @@ namespace Incrt.Synthetic
                 sb.AppendLine($"| {r.K} | {r.Seed} | {r.Noise:F2} | {r.PredictedHeads} | {r.ObservedHeads} | {r.ErrorPercent:F1} | {r.Grew}/{r.Pruned} | " +
                     $"{r.HomeostasisCall} / {r.Calls} | {r.EnergyRatio:F3} | {YN(r.Stopped)} | {YN(r.Sufficient)} | {YN(r.Minimal)} | " +
                     $"{r.HeadsNecessary}/{r.ObservedHeads} | {r.Accuracy:F3} | {(r.FixedAccuracy is { } f ? f.ToString("F3", CultureInfo.InvariantCulture) : "–")} |");
-            foreach (var measure in Enum.GetValues<ComplexityMeasure>())
+            foreach (var measure in RankMeasures)
             {
                 double c = HeadCountPredictor.FittedConstant(measure);
                 var errs = results.Select(r => 100.0 * Math.Abs(1 + HeadCountPredictor.GreedyGrowths(r.Gamma0, r.ThetaW, Kappa2(r, measure), c) - r.ObservedHeads) / r.ObservedHeads).ToList();
                 sb.AppendLine($"measure {measure} (frozen c {c:F2}): mean |err| {errs.Average():F1}%, max {errs.Max():F1}%, within ±12% {errs.Count(e => e <= 12)}/{errs.Count}");
+            }
+            foreach (var (name, pick) in new (string, Func<RunResult, int>)[] 
+            {
+                ("GrowthReplay (schedule, step 0, no constant)", r => r.ReplayHeads), ("replay over calibration batches, step 0", r => r.ReplayCalibrationHeads),
+                ("static replay on A(0)", r => r.StaticReplayHeads), ("schedule replay after calibration (step 80)", r => r.CalibrationReplayHeads ?? 0),
+                ("calibration-batch replay after calibration", r => r.CalibrationReplayCalibrationHeads ?? 0),
+                ("static replay after calibration", r => r.CalibrationStaticReplayHeads ?? 0),
+            })
+            {
+                var errs = results.Select(r => 100.0 * Math.Abs(pick(r) - r.ObservedHeads) / r.ObservedHeads).ToList();
+                sb.AppendLine($"{name}: mean |err| {errs.Average():F1}%, max {errs.Max():F1}%, within ±12% {errs.Count(e => e <= 12)}/{errs.Count}");
             }
             int within = results.Count(r => Math.Abs(r.ErrorPercent) <= 12);
             sb.AppendLine();
@@ -183,7 +218,7 @@ namespace Incrt.Synthetic
         public static string FitReport(IReadOnlyList<RunResult> results)
         {
             var sb = new StringBuilder("fit (greedy-pursuit constant c per complexity measure, grid 0.01..3):\n");
-            foreach (var measure in Enum.GetValues<ComplexityMeasure>())
+            foreach (var measure in RankMeasures)
             {
                 double best = double.NaN, bestErr = double.PositiveInfinity;
                 for (int i = 1; i <= 300; i++)
@@ -211,11 +246,11 @@ namespace Incrt.Synthetic
                 Predictor = new { Measure = HeadCountPredictor.DefaultMeasure.ToString(), Constant = HeadCountPredictor.DefaultConstant },
                 Runs = results,
             });
-            var csv = new StringBuilder("k,seed,noise,d_model,predicted,observed,error_pct,grew,pruned,homeostasis_call,calls,lambda_over_theta,stopped,sufficient,minimal,necessary,converged,accuracy,fixed_accuracy,gamma0,theta_w,log_ratio,kappa2_task,kappa2_initial,kappa2_covariance,significant_task,significant_initial,seconds\n");
+            var csv = new StringBuilder("k,seed,noise,d_model,predicted,observed,error_pct,grew,pruned,homeostasis_call,calls,lambda_over_theta,stopped,sufficient,minimal,necessary,converged,accuracy,fixed_accuracy,gamma0,theta_w,log_ratio,kappa2_task,kappa2_initial,kappa2_covariance,significant_task,significant_initial,seconds,replay_heads,static_replay_heads,replay_calibration_heads,after_calibration_replay_heads,after_calibration_replay_calibration_heads,after_calibration_static_replay_heads\n");
             foreach (var r in results)
                 csv.AppendLine(string.Join(',', new object?[] { r.K, r.Seed, r.Noise, r.DModel, r.PredictedHeads, r.ObservedHeads, r.ErrorPercent, r.Grew, r.Pruned,
                     r.HomeostasisCall, r.Calls, r.EnergyRatio, r.Stopped, r.Sufficient, r.Minimal, r.HeadsNecessary, r.Converged, r.Accuracy, r.FixedAccuracy,
-                    r.Gamma0, r.ThetaW, r.LogRatio, r.TaskRank, r.InitialRank, r.CovarianceRank, r.TaskSignificant, r.InitialSignificant, r.Seconds }
+                    r.Gamma0, r.ThetaW, r.LogRatio, r.TaskRank, r.InitialRank, r.CovarianceRank, r.TaskSignificant, r.InitialSignificant, r.Seconds, r.ReplayHeads, r.StaticReplayHeads, r.ReplayCalibrationHeads, r.CalibrationReplayHeads, r.CalibrationReplayCalibrationHeads, r.CalibrationStaticReplayHeads }
                     .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
             File.WriteAllText(Path.Combine(s.Out, "results.csv"), csv.ToString());
 
@@ -246,6 +281,10 @@ namespace Incrt.Synthetic
                 new LinePlot.Panel("Head count vs optimizer step, every run", "step", "heads", results.Count <= 12 ? curves : curves.Select(c => c with { Label = "" }).ToList()),
             }, width: 900, panelHeight: 340);
         }
+
+        /// <summary>The measures with a κ² and a fitted constant (GrowthReplay has neither).</summary>
+        private static readonly ComplexityMeasure[] RankMeasures =
+            { ComplexityMeasure.TaskOperatorRank, ComplexityMeasure.InitialOperatorRank, ComplexityMeasure.CovarianceRank };
 
         private static double Kappa2(RunResult r, ComplexityMeasure measure) => measure switch
         {

@@ -143,8 +143,9 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
 
     // ---------------------------------------------------------------- read-outs (docs/algorithm.md §2)
 
-    /// <summary>W_Q,h and W_K,h as (H, d, d_k) views of the parameters, detached.</summary>
-    private (Tensor Wq, Tensor Wk) QueryKeyWeights() => (in_proj_weight.detach().select(1, 0), in_proj_weight.detach().select(1, 1));
+    /// <summary>W_Q,h and W_K,h as (H, d, d_k) views of the parameters, detached (internal: the head-count
+    /// predictor's growth replay starts from them).</summary>
+    internal (Tensor Wq, Tensor Wk) QueryKeyWeights() => (in_proj_weight.detach().select(1, 0), in_proj_weight.detach().select(1, 1));
 
     /// <summary>W_Q,h and W_K,h, detached, in <paramref name="like"/>'s dtype and device.</summary>
     private (Tensor Wq, Tensor Wk) QueryKeyWeightsLike(Tensor like)

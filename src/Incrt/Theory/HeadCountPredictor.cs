@@ -25,6 +25,13 @@ public enum ComplexityMeasure
 
     /// <summary>Effective rank of the token covariance C̄ (task-agnostic baseline).</summary>
     CovarianceRank,
+
+    /// <summary>
+    /// Not an effective rank and no fitted constant: K* is the head count at which the controller's own growth rule stops
+    /// when replayed on the initial model without training (<see cref="GrowthReplay.WithNewHeads"/>: mean calibration
+    /// covariance, the layer's initial heads, every grown head drawn as the layer would draw it). docs/theory.md §7.
+    /// </summary>
+    GrowthReplay,
 }
 
 /// <summary>The prediction of Theorem 2 and every ingredient it was computed from (docs/theory.md).</summary>
@@ -47,27 +54,43 @@ public enum ComplexityMeasure
 /// <param name="TaskSingularValues">Singular values of the task operator, descending (normalised to ‖·‖₂ = 1).</param>
 /// <param name="InitialHeads">Heads of the layer when the prediction was made.</param>
 /// <param name="Batches">Calibration batches used.</param>
+/// <param name="ReplayHeads">The K* of <see cref="ComplexityMeasure.GrowthReplay"/>: the controller's growth rule replayed
+/// on the initial weights with every grown head added to the motor (<see cref="GrowthReplay.WithNewHeads"/>), over the
+/// controller's decision schedule when one was given (same batches, dwell and number of calls), else over the
+/// calibration batches (= <see cref="ReplayCalibrationHeads"/>).</param>
+/// <param name="ReplayCalibrationHeads">The replay cycling through the calibration batches' covariances until a full
+/// pass grows nothing (no dwell, no call budget).</param>
+/// <param name="StaticReplayHeads">The rule on the fixed initial operator A(0) = sym(C̄·M_a(0)) (<see cref="GrowthReplay.Static"/>:
+/// 1 + the positive eigenvalues of A(0) above θ_w).</param>
+/// <param name="ReplayStoppedBy">Why the replay behind <see cref="ReplayHeads"/> stopped ("energy", "budget", "max-heads",
+/// "basis-full").</param>
+/// <param name="ReplayDecisions">Decision calls in the schedule (0 when none was given).</param>
 public sealed record HeadCountPrediction(
     int PredictedHeads, int Growths, double Gamma0, double ThetaW, double LogRatio, ComplexityMeasure Measure,
     double KappaSquared, double Constant, double AsymptoticHeads,
     double TaskOperatorRank, double InitialOperatorRank, double CovarianceRank,
     int TaskSignificantCount, int InitialSignificantCount, IReadOnlyList<double> TaskSingularValues,
-    int InitialHeads, int Batches)
+    int InitialHeads, int Batches, int ReplayHeads = 0, int ReplayCalibrationHeads = 0, int StaticReplayHeads = 0,
+    string ReplayStoppedBy = "", int ReplayDecisions = 0)
 {
     /// <summary>κ_T = √κ_T².</summary>
     public double KappaT => Math.Sqrt(KappaSquared);
 
     /// <summary>κ_T² of <paramref name="measure"/>.</summary>
+    /// <exception cref="ArgumentException"><see cref="ComplexityMeasure.GrowthReplay"/>, which has no κ².</exception>
     public double KappaSquaredOf(ComplexityMeasure measure) => measure switch
     {
         ComplexityMeasure.TaskOperatorRank => TaskOperatorRank,
         ComplexityMeasure.InitialOperatorRank => InitialOperatorRank,
-        _ => CovarianceRank,
+        ComplexityMeasure.CovarianceRank => CovarianceRank,
+        _ => throw new ArgumentException($"{measure} has no κ².", nameof(measure)),
     };
 
-    /// <summary>K* recomputed with another measure and constant (same Γ(0), θ_w and initial heads).</summary>
-    public int PredictWith(ComplexityMeasure measure, double constant) =>
-        InitialHeads + HeadCountPredictor.GreedyGrowths(Gamma0, ThetaW, KappaSquaredOf(measure), constant);
+    /// <summary>K* recomputed with another measure and constant (same Γ(0), θ_w and initial heads);
+    /// <see cref="ComplexityMeasure.GrowthReplay"/> ignores <paramref name="constant"/> and returns <see cref="ReplayHeads"/>.</summary>
+    public int PredictWith(ComplexityMeasure measure, double constant) => measure == ComplexityMeasure.GrowthReplay
+        ? ReplayHeads
+        : InitialHeads + HeadCountPredictor.GreedyGrowths(Gamma0, ThetaW, KappaSquaredOf(measure), constant);
 }
 
 /// <summary>
@@ -125,6 +148,7 @@ public static class HeadCountPredictor
         ComplexityMeasure.TaskOperatorRank => 0.69,
         ComplexityMeasure.InitialOperatorRank => 1.37,
         ComplexityMeasure.CovarianceRank => 1.73,
+        ComplexityMeasure.GrowthReplay => 1.0, // unused: the replay has no constant (kept so every measure has a value)
         _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "Unknown measure."),
     };
 
@@ -139,11 +163,14 @@ public static class HeadCountPredictor
     /// <param name="layerIndex">Which growable layer (default the first).</param>
     /// <param name="measure">Complexity measure (default <see cref="DefaultMeasure"/>).</param>
     /// <param name="constant">c (default <see cref="DefaultConstant"/>).</param>
+    /// <param name="schedule">Optional: the training batches of the controller's decision calls after calibration, in
+    /// call order (<see cref="DecisionSchedule.Batches"/>); the growth replay then runs over exactly these calls.
+    /// Each batch is disposed after use.</param>
     /// <exception cref="ArgumentException">No batches, a label outside [0, classes), a non-finite operator, or a bad
     /// layer index / constant.</exception>
     public static HeadCountPrediction Predict(IncrtClassifier model, IEnumerable<SequenceBatch> batches,
         ControllerOptions? options = null, int layerIndex = 0, ComplexityMeasure measure = DefaultMeasure,
-        double constant = DefaultConstant)
+        double constant = DefaultConstant, IEnumerable<SequenceBatch>? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
@@ -159,6 +186,7 @@ public static class HeadCountPredictor
 
         bool wasTraining = model.training, wasCapturing = layer.CaptureInput;
         var norms = new List<double>();
+        var batchCovariances = new List<Tensor>();
         using var scope = NewDisposeScope();
         var covSum = zeros(d, d, ScalarType.Float64);
         var classSum = zeros(classes, d * d, ScalarType.Float64);
@@ -184,6 +212,7 @@ public static class HeadCountPredictor
                 var c = ResidualOperator.Covariance(x64, m);
                 norms.Add(ResidualOperator.Build(c, motor).norm().item<double>());
                 covSum.add_(c);
+                batchCovariances.Add(c.MoveToOuterDisposeScope());
                 var order = OrderStatistics(x64, m);                                    // (B, d, d)
                 var onehot = nn.functional.one_hot(tensor(labels), classes).to(ScalarType.Float64); // (B, C)
                 classSum.add_(onehot.t().matmul(order.reshape(order.shape[0], d * d)));
@@ -221,15 +250,71 @@ public static class HeadCountPredictor
             [ComplexityMeasure.InitialOperatorRank] = ParticipationRatio(initEig),
             [ComplexityMeasure.CovarianceRank] = ParticipationRatio(covEig),
         };
-        double kappa2 = ranks[measure];
         int heads = layer.HeadCount;
-        int growths = GreedyGrowths(gamma0, thetaW, kappa2, constant);
+        var staticReplay = GrowthReplay.Static(ResidualOperator.Build(cMean, motor), heads, MaxHeads(layer), options.ThetaRatio, FixedTheta(options, gamma0));
+        var calibrationReplay = Replay(layer, batchCovariances, options, gamma0, scheduled: false);
+        var scheduleCovariances = schedule is null ? null : Covariances(model, layer, schedule);
+        var replay = scheduleCovariances is { Count: > 0 } ? Replay(layer, scheduleCovariances, options, gamma0, scheduled: true) : calibrationReplay;
+        bool isReplay = measure == ComplexityMeasure.GrowthReplay;
+        // The replay has no κ²; the initial-operator rank is reported in its place so the record stays comparable.
+        double kappa2 = isReplay ? ranks[ComplexityMeasure.InitialOperatorRank] : ranks[measure];
+        int growths = isReplay ? replay.Growths : GreedyGrowths(gamma0, thetaW, kappa2, constant);
         double logRatio = Math.Log(gamma0 / thetaW);
         return new HeadCountPrediction(heads + growths, growths, gamma0, thetaW, logRatio, measure, kappa2, constant,
-            heads + Math.Max(0, kappa2 * logRatio / constant),
+            isReplay ? replay.Heads : heads + Math.Max(0, kappa2 * logRatio / constant),
             ranks[ComplexityMeasure.TaskOperatorRank], ranks[ComplexityMeasure.InitialOperatorRank], ranks[ComplexityMeasure.CovarianceRank],
             taskSv.Count(s => s > options.ThetaRatio * taskNorm), initEig.Count(l => l > relative * initNorm),
-            taskSv.OrderByDescending(s => s).Select(s => maxSv > 0 ? s / maxSv : 0).ToArray(), heads, norms.Count);
+            taskSv.OrderByDescending(s => s).Select(s => maxSv > 0 ? s / maxSv : 0).ToArray(), heads, norms.Count,
+            replay.Heads, calibrationReplay.Heads, staticReplay.Heads, replay.StoppedBy, scheduleCovariances?.Count ?? 0);
+    }
+
+    /// <summary>The controller's fixed θ_w if it has one (explicit, or calibrated mode: ThetaRatio·Γ(0)); null in
+    /// relative mode, where the replay re-derives θ_w from the current ‖sym(C M_a)‖_F at every decision.</summary>
+    private static double? FixedTheta(ControllerOptions options, double gamma0) =>
+        options.ThetaW ?? (options.Thresholds == ThresholdMode.Calibrated ? options.ThetaRatio * gamma0 : null);
+
+    private static int MaxHeads(Attention.GrowableMultiHeadAttention layer) => Math.Max(layer.Options.MaxHeads, layer.HeadCount);
+
+    /// <summary>
+    /// The growth rule replayed from the layer's current weights, every grown head drawn from a copy of the layer's
+    /// head generator (so exactly the weights the real layer would draw for the same seed directions).
+    /// </summary>
+    private static GrowthReplayResult Replay(Attention.GrowableMultiHeadAttention layer, IReadOnlyList<Tensor> covariances,
+        ControllerOptions options, double gamma0, bool scheduled)
+    {
+        var (wq, wk) = layer.QueryKeyWeights();
+        using var generator = new Generator(0, CPU);
+        using (var state = tensor(layer.ExportGeneratorState(), ScalarType.Byte)) generator.set_state(state);
+        return GrowthReplay.WithNewHeads(covariances, wq, wk, generator, options.NewHead, MaxHeads(layer), options.ThetaRatio,
+            FixedTheta(options, gamma0), scheduled ? options : null);
+    }
+
+    /// <summary>The layer-input covariance of every batch of <paramref name="schedule"/> (eval mode, no grad; each batch
+    /// disposed after use), float64 on the CPU, in the caller's dispose scope.</summary>
+    private static List<Tensor> Covariances(IncrtClassifier model, Attention.GrowableMultiHeadAttention layer, IEnumerable<SequenceBatch> schedule)
+    {
+        var result = new List<Tensor>();
+        bool wasTraining = model.training, wasCapturing = layer.CaptureInput;
+        try
+        {
+            model.eval();
+            layer.CaptureInput = true;
+            using var noGrad = no_grad();
+            foreach (var batch in schedule)
+            {
+                using var owned = batch;
+                using var step = NewDisposeScope();
+                model.forward(batch.Ids, batch.KeyPaddingMask);
+                var (x, mask) = layer.LastInput;
+                result.Add(ResidualOperator.Covariance(x!.to(ScalarType.Float64).cpu(), mask?.cpu()).MoveToOuterDisposeScope());
+            }
+        }
+        finally
+        {
+            layer.CaptureInput = wasCapturing;
+            if (wasTraining) model.train();
+        }
+        return result;
     }
 
     /// <summary>
