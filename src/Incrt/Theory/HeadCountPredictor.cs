@@ -140,12 +140,13 @@ public static class HeadCountPredictor
     /// evaluation sweep: <c>dotnet run -c Release --project samples/Incrt.Synthetic -- --fit --threads 1</c>
     /// (seed 100, K ∈ {1, 4, 16}, label noise 0, d_model 64, head_dim 16, 4000 examples, 8 epochs × 125 steps, relative
     /// θ_w, MaxDwellCalls 2; observed 19, 21, 17 heads). Each c minimises the mean |K* − observed|/observed over those
-    /// three runs on a grid of 0.01 steps in [0.01, 3]: task 0.69 (4.8%), initial 1.37 (4.8%), covariance 1.73 (7.1%).
+    /// three runs on a grid of 0.01 steps in [0.01, 3]: task 0.93 (29.2%; refitted 2026-11-29 after the class-mean bug fix,
+    /// was 0.69), initial 1.37 (4.8%), covariance 1.73 (7.1%).
     /// The sweep (seeds 1–3) never feeds back into these values; SST-2 and SARS-CoV-2 predictions must use them unchanged.
     /// </summary>
     public static double FittedConstant(ComplexityMeasure measure) => measure switch
     {
-        ComplexityMeasure.TaskOperatorRank => 0.69,
+        ComplexityMeasure.TaskOperatorRank => 0.93,
         ComplexityMeasure.InitialOperatorRank => 1.37,
         ComplexityMeasure.CovarianceRank => 1.73,
         ComplexityMeasure.GrowthReplay => 1.0, // unused: the replay has no constant (kept so every measure has a value)
@@ -228,11 +229,8 @@ public static class HeadCountPredictor
         if (norms.Any(v => !double.IsFinite(v))) throw new ArgumentException("The initial operator is not finite on some batch.", nameof(batches));
 
         var cMean = covSum / norms.Count;
-        long n = classCount.Sum();
-        var all = classSum.sum(0) / n;                                                  // E[O]
-        var contrasts = Enumerable.Range(0, classes)
-            .Select(k => (classSum[k] / n - all * (classCount[k] / (double)n)).reshape(d, d))
-            .Select(s => ResidualOperator.Build(cMean, s)).ToArray();                   // T_c = sym(C̄ S_c)
+        var contrasts = ClassContrasts(classSum, classCount)
+            .Select(s => ResidualOperator.Build(cMean, s.reshape(d, d))).ToArray();      // T_c = sym(C̄ S_c)
         var taskSv = linalg.svdvals(cat(contrasts, 1)).cpu().data<double>().ToArray();
         var initEig = linalg.eigvalsh(ResidualOperator.Build(cMean, motor)).cpu().data<double>().ToArray();
         var covEig = linalg.eigvalsh(cMean).cpu().data<double>().ToArray();
@@ -270,6 +268,18 @@ public static class HeadCountPredictor
 
     /// <summary>The controller's fixed θ_w if it has one (explicit, or calibrated mode: ThetaRatio·Γ(0)); null in
     /// relative mode, where the replay re-derives θ_w from the current ‖sym(C M_a)‖_F at every decision.</summary>
+    /// <summary>Class contrasts S_c = Σ_{i∈c} O_i / n − E[O]·n_c/n from per-class sums of the flattened order statistics
+    /// (C, d²) and the class counts; they sum to zero over the classes.</summary>
+    internal static Tensor[] ClassContrasts(Tensor classSum, IReadOnlyList<long> classCount)
+    {
+        long n = classCount.Sum();
+        // dim: is named on purpose — a literal 0 binds to TorchSharp's sum(ScalarType) overload (Byte) and reduces to a
+        // 0-d uint8 tensor; that bug made E[O] meaningless here until 2026-11-29 (docs/theory.md §7).
+        var all = classSum.sum(dim: 0) / n;                                              // E[O]
+        return Enumerable.Range(0, classCount.Count)
+            .Select(k => classSum[k] / n - all * (classCount[k] / (double)n)).ToArray();
+    }
+
     private static double? FixedTheta(ControllerOptions options, double gamma0) =>
         options.ThetaW ?? (options.Thresholds == ThresholdMode.Calibrated ? options.ThetaRatio * gamma0 : null);
 
