@@ -46,6 +46,7 @@ var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic reg
 var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
 var prune = Opt("--prune", "Controller prune statistic: None, Reference (default, φ_g window of 100 calls), MinorDirection or LeaveOneOut (leave-one-out sufficiency, 10-call window).", d.Prune, nameof(d.Prune));
 var pruneRatio = Opt("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default 1).", d.PruneRatio, nameof(d.PruneRatio));
+var thresholds = Opt("--thresholds", "What θ_w is a fraction of: Relative (default, ‖A‖_F of the current operator), RelativePositive (its positive-eigenvalue part ‖A₊‖_F) or Calibrated (fixed 0.1·Γ(0)); docs/algorithm.md §4.", d.Thresholds, nameof(d.Thresholds));
 var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
@@ -89,6 +90,7 @@ root.SetAction(parse =>
         BaselineFixed = parse.GetValue(baselineFixed),
         Prune = parse.GetValue(prune),
         PruneRatio = parse.GetValue(pruneRatio),
+        Thresholds = parse.GetValue(thresholds),
     }.WithQuickPreset(given);
     using var console = SampleConsole.Create(parse.GetValue(progress));
     return SarsCov2App.Run(options, console.Out, Console.Error, console.Logging, console.Progress);

@@ -158,7 +158,7 @@ public static class SarsCov2App
         {
             Model = model,
             Trainer = trainerOptions,
-            Controller = o.NoController ? null : new ControllerOptions { Prune = o.Prune, LeaveOneOutRatio = o.PruneRatio },
+            Controller = o.NoController ? null : new ControllerOptions { Prune = o.Prune, LeaveOneOutRatio = o.PruneRatio, Thresholds = o.Thresholds },
             BatchSize = o.BatchSize,
             Seed = o.Seed,
             Device = device,
@@ -297,7 +297,7 @@ public static class SarsCov2App
             settings = new
             {
                 o.Seed, o.Epochs, o.BatchSize, o.LearningRate, o.DModel, o.HeadDim, initialHeads = o.Heads, o.MaxHeads,
-                controller = !o.NoController, prune = o.Prune.ToString(), pruneRatio = o.PruneRatio, o.Threads, device = device.ToString(), quick = o.Quick,
+                controller = !o.NoController, prune = o.Prune.ToString(), pruneRatio = o.PruneRatio, thresholds = o.Thresholds.ToString(), o.Threads, device = device.ToString(), quick = o.Quick,
             },
             test = new
             {

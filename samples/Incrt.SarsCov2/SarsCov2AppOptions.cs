@@ -101,6 +101,10 @@ public sealed record SarsCov2AppOptions
     /// <summary>With <see cref="Incrt.Control.PruneStatistic.LeaveOneOut"/>: <see cref="Incrt.Control.ControllerOptions.LeaveOneOutRatio"/>.</summary>
     public double PruneRatio { get; init; } = new Incrt.Control.ControllerOptions().LeaveOneOutRatio;
 
+    /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); default the
+    /// controller's own default.</summary>
+    public Incrt.Control.ThresholdMode Thresholds { get; init; } = new Incrt.Control.ControllerOptions().Thresholds;
+
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }
 

@@ -52,6 +52,7 @@ internal static class Sst2App
         var noController = new Option<bool>("--no-controller") { Description = "Fixed architecture (no growth/pruning); heads from --heads (default 1)." };
         var heads = new Option<int?>("--heads") { Description = "Fixed head count per layer (implies --no-controller)." };
         var pooling = new Option<Pooling>("--pooling") { DefaultValueFactory = _ => d.Pooling, Description = "MaskedMean (default: measured to learn faster here than Cls with one layer) or Cls." };
+        var thresholds = new Option<ThresholdMode>("--thresholds") { DefaultValueFactory = _ => d.Thresholds, Description = "What θ_w is a fraction of: Relative (default), RelativePositive (the operator's positive part) or Calibrated (docs/algorithm.md §4)." };
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
         var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train fixed H ∈ {1,2,4,8,12} and H = INCRT's final count with the same settings and print a table." };
         var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
@@ -59,7 +60,7 @@ internal static class Sst2App
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
         foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, lr, dropout,
-                     seed, threads, device, noController, heads, pooling, evals, baselines, eval, progress })
+                     seed, threads, device, noController, heads, pooling, thresholds, evals, baselines, eval, progress })
             root.Options.Add(o);
 
         root.SetAction(p =>
@@ -74,7 +75,7 @@ internal static class Sst2App
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq),
                 LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
-                EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
+                Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
             using var console = output is not null ? SampleConsole.Plain(output, consoleLogging) : SampleConsole.Create(p.GetValue(progress), consoleLogging);
             try

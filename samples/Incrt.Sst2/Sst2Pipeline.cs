@@ -86,7 +86,7 @@ internal static class Sst2Pipeline
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = EvalBatcher(data.DevIds, data.Dev, device);
         long total = (long)train.BatchesPerEpoch * s.Epochs;
-        var controllerOptions = new ControllerOptions();
+        var controllerOptions = new ControllerOptions { Thresholds = s.Thresholds };
 
         // Theorem 2: K* predicted before the first step from the data and the one-head model, with the predictor's
         // constant frozen on the synthetic family (docs/theory.md). Re-seeding keeps training identical with or without it.

@@ -27,6 +27,8 @@ internal sealed record Sst2Settings
     public bool NoController { get; init; }
     public int? Heads { get; init; }
     public Pooling Pooling { get; init; } = Pooling.MaskedMean;
+    /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>).</summary>
+    public Incrt.Control.ThresholdMode Thresholds { get; init; } = new Incrt.Control.ControllerOptions().Thresholds;
     public int EvalsPerEpoch { get; init; } = 4;
     public int ProgressEvery { get; init; } = 50;
     public bool Baselines { get; init; }

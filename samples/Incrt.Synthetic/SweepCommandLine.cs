@@ -28,7 +28,7 @@ internal static class SweepCommandLine
         var threads = IntegerOption.AtLeast("--threads", $"Torch intra-op threads (default {d.Threads}; 0 = torch default).", 0);
         var device = new Option<string?>("--device") { Description = $"cpu, cuda, cuda:N or auto (default {d.Device}).", HelpName = "cpu|cuda|cuda:N|auto" };
         var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-K comparison run per configuration." };
-        var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds: relative (default) or calibrated (the paper's literal choice, docs/algorithm.md §4).", HelpName = "relative|calibrated" };
+        var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds: relative (default), relativepositive (θ_w from the operator's positive part) or calibrated (the paper's literal choice, docs/algorithm.md §4).", HelpName = "relative|relativepositive|calibrated" };
         var estimator = new Option<EstimatorMode?>("--estimator") { Description = "Residual-energy estimator: exact (default) or online (Oja/MCA, the paper's literal choice, docs/algorithm.md §3).", HelpName = "exact|online" };
         var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic: Reference (default), MinorDirection, LeaveOneOut or None (docs/algorithm.md §4).", HelpName = "reference|minordirection|leaveoneout|none" };
         var pruneRatio = new Option<double?>("--prune-ratio") { Description = "With --prune leaveoneout: redundant when λmax without the head ≤ this fraction of θ_w (default 1)." };

@@ -45,6 +45,14 @@ public enum ThresholdMode
     /// stops once no uncaptured direction holds more than 10% of the layer's current directional energy. Scale
     /// invariant; the calibrated Γ(0) is still recorded for the head-count predictor [inferred].</summary>
     Relative,
+    /// <summary>
+    /// Like <see cref="Relative"/>, but the reference energy is only the positive end of the unprojected operator:
+    /// θ_w = ThetaRatio·‖A₊‖_F(t), A₊ the positive-eigenvalue part of A = sym(C M_a) (<see cref="ResidualOperator.PositivePartNorm"/>),
+    /// φ_w and φ_g derived from θ_w as in Relative. Growth compares λmax of the residual, which only the positive end
+    /// feeds, and Q only ever captures u+; with <see cref="Relative"/> a negative end that grows during training raises
+    /// θ_w without giving growth anything to capture [inferred]. Measured against Relative in docs/algorithm.md §4.
+    /// </summary>
+    RelativePositive,
 }
 
 /// <summary>How the controller initialises a head it grows (maps onto <see cref="Attention.HeadInit"/>).</summary>

@@ -298,10 +298,11 @@ public sealed class HeadController : IDisposable
             CallsSinceChange++;
             _lastDwell = GrowthGate.DwellCalls(reading.GapPlus, _estimator.EtaPlus, _o.KappaT, _o.Epsilon, _o.DwellWithoutGap, _o.MaxDwellCalls);
 
-            if (_o.ThetaW is null && _o.Thresholds == ThresholdMode.Relative && Gamma0 is not null)
+            if (_o.ThetaW is null && ThresholdReference.IsRelative(_o.Thresholds) && Gamma0 is not null)
             {
-                // Relative mode (after calibration): θ_w follows the layer's current total directional energy ‖sym(C M_a)‖_F.
-                double energy = full.norm().item<double>();
+                // Relative modes (after calibration): θ_w follows the layer's current directional energy, ‖sym(C M_a)‖_F
+                // or its positive part (ThresholdMode.RelativePositive).
+                double energy = ThresholdReference.Energy(full, _o.Thresholds);
                 if (!double.IsFinite(energy)) return Skip(step, call, "energy");
                 Thresholds = Derive(energy);
             }
@@ -368,12 +369,13 @@ public sealed class HeadController : IDisposable
             int heads = Layer.HeadCount;
             if (heads <= 1) return Enumerable.Repeat(double.PositiveInfinity, heads).ToArray();
             var columns = Layer.HeadIds.Select(id => _columnOwner.IndexOf(id)).ToList();
-            var r = LeaveOneOutEnergy.Compute(c, full, Layer.AntisymmetricForms(), Basis, columns);
+            var r = LeaveOneOutEnergy.Compute(c, full, Layer.AntisymmetricForms(), Basis, columns,
+                positivePart: _o.Thresholds == ThresholdMode.RelativePositive);
             var ratios = new double[heads];
             for (int h = 0; h < heads; h++)
             {
                 double? theta = _o.ThetaW
-                    ?? (_o.Thresholds == ThresholdMode.Relative ? _o.ThetaRatio * Math.Max(r.Energy[h], double.Epsilon) : Thresholds?.ThetaW);
+                    ?? (ThresholdReference.IsRelative(_o.Thresholds) ? _o.ThetaRatio * Math.Max(r.Energy[h], double.Epsilon) : Thresholds?.ThetaW);
                 // A non-finite reading becomes NaN so the call is skipped; a θ_w that does not exist yet only means "no
                 // decision" (+∞, which the skip check lets through for this statistic).
                 if (!double.IsFinite(r.LambdaMax[h]) || !double.IsFinite(r.Energy[h])) ratios[h] = double.NaN;

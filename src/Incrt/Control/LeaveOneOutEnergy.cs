@@ -6,7 +6,8 @@ namespace Incrt.Control;
 
 /// <summary>What the residual operator of a layer would look like without each of its heads (docs/algorithm.md §4).</summary>
 /// <param name="LambdaMax">λmax of P⊥_h · sym(C (M_a − M_a,h)) · P⊥_h for every head h, (H), on the host.</param>
-/// <param name="Energy">‖sym(C (M_a − M_a,h))‖_F for every head, (H): the reference energy of a relative θ_w after the prune.</param>
+/// <param name="Energy">‖sym(C (M_a − M_a,h))‖_F for every head, (H), or the norm of its positive-eigenvalue part when
+/// asked for: the reference energy of a relative θ_w after the prune (<see cref="ThresholdReference"/>).</param>
 public sealed record LeaveOneOutReading(double[] LambdaMax, double[] Energy);
 
 /// <summary>
@@ -23,9 +24,11 @@ public static class LeaveOneOutEnergy
     /// <param name="forms">Per-head antisymmetric forms M_a,h, (H, d, d).</param>
     /// <param name="basis">Captured basis Q (d×k).</param>
     /// <param name="columnOfHead">For every head, the index of the Q column it owns, or −1.</param>
+    /// <param name="positivePart">Report ‖A₊‖_F of each reduced operator (<see cref="ThresholdMode.RelativePositive"/>)
+    /// instead of ‖A‖_F; costs a second batched eigvalsh.</param>
     /// <exception cref="ArgumentException">Shapes disagree.</exception>
     public static LeaveOneOutReading Compute(Tensor covariance, Tensor fullOperator, Tensor forms, CapturedBasis basis,
-        IReadOnlyList<int> columnOfHead)
+        IReadOnlyList<int> columnOfHead, bool positivePart = false)
     {
         ArgumentNullException.ThrowIfNull(covariance);
         ArgumentNullException.ThrowIfNull(fullOperator);
@@ -49,7 +52,7 @@ public static class LeaveOneOutEnergy
         var cm = c.matmul(forms.detach().to(c.dtype, c.device));                       // (H, d, d) C M_a,h
         // sym is linear, so sym(C (M_a − M_a,h)) = sym(C M_a) − sym(C M_a,h): no per-head motor is rebuilt.
         var reduced = fullOperator.detach().to(c.dtype, c.device).unsqueeze(0) - (cm + cm.transpose(1, 2)) * 0.5;
-        var energy = reduced.flatten(1).norm(1);
+        var energy = positivePart ? PositivePartNorms(reduced) : reduced.flatten(1).norm(1);
 
         // P⊥_h = I − Q_h Q_hᵀ with h's column dropped = P⊥ + q_j q_jᵀ (columns are orthonormal).
         var p = eye(d, dtype: c.dtype, device: c.device);
@@ -73,5 +76,16 @@ public static class LeaveOneOutEnergy
         var lambdaHost = both[0].data<double>().ToArray();
         var energyHost = both[1].data<double>().ToArray();
         return new LeaveOneOutReading(lambdaHost, energyHost);
+    }
+
+    /// <summary>‖A₊,h‖_F of a batch (H, d, d) of symmetric operators; NaN for an operator with a non-finite entry.</summary>
+    private static Tensor PositivePartNorms(Tensor operators)
+    {
+        // eigvalsh may throw on NaN/Inf, so such operators are zeroed for the decomposition and reported as NaN, which
+        // the controller's finiteness check turns into a skipped call (as ‖·‖_F of a non-finite operator would).
+        var finite = operators.isfinite().flatten(1).all(1);
+        var safe = where(finite.reshape(-1, 1, 1), operators, zeros_like(operators));
+        var norms = linalg.eigvalsh(safe).clamp_min(0.0).square().sum(dim: 1).sqrt();
+        return where(finite, norms, full_like(norms, double.NaN));
     }
 }

@@ -124,6 +124,25 @@ public static class ResidualOperator
     }
 
     /// <summary>
+    /// ‖A₊‖_F = sqrt(Σ max(λ_i, 0)²), the Frobenius norm of the positive-eigenvalue part of a symmetric operator: the
+    /// reference energy of <c>ThresholdMode.RelativePositive</c> (docs/algorithm.md §4). Growth only ever captures the
+    /// positive end (u+), so this measures the energy the growth rule can act on, without the negative end that
+    /// training may inflate. One eigvalsh and one host sync.
+    /// </summary>
+    /// <param name="symmetricOperator">A, shape (d, d), symmetric.</param>
+    /// <returns>‖A₊‖_F, or NaN when A has a non-finite entry (eigvalsh is not called on it).</returns>
+    public static double PositivePartNorm(Tensor symmetricOperator)
+    {
+        EnergyGuards.RequireSquare(symmetricOperator, nameof(symmetricOperator));
+        using var scope = NewDisposeScope();
+        var a = symmetricOperator.detach().to(ScalarType.Float64);
+        // LAPACK may fail to converge (and throw) on NaN/Inf input; the caller treats NaN as a skipped call instead.
+        if (!a.isfinite().all().item<bool>()) return double.NaN;
+        var positive = linalg.eigvalsh((a + a.t()) * 0.5).clamp_min(0.0);
+        return positive.square().sum().sqrt().item<double>();
+    }
+
+    /// <summary>
     /// Relative antisymmetry defect ‖M + Mᵀ‖_F / max(‖M‖_F, tiny) of a motor (0 for an exactly skew matrix).
     /// Optional check for callers; costs one host sync.
     /// </summary>

@@ -30,22 +30,25 @@ public static class GrowthReplay
 {
     /// <summary>
     /// The rule on a fixed symmetric operator: Q grows by the current top residual eigenvector while λmax(P⊥AP⊥) &gt;
-    /// θ_w and λmin &lt; φ_w, with θ_w = <paramref name="thetaRatio"/>·‖A‖_F unless <paramref name="thetaW"/> is given
-    /// (φ_w = 0.5·θ_w). Stops at <paramref name="maxHeads"/> or when Q leaves fewer than 3 complement dimensions.
+    /// θ_w and λmin &lt; φ_w, with θ_w = <paramref name="thetaRatio"/>·‖A‖_F (or ·‖A₊‖_F, <paramref name="positivePart"/>)
+    /// unless <paramref name="thetaW"/> is given (φ_w = 0.5·θ_w). Stops at <paramref name="maxHeads"/> or when Q leaves
+    /// fewer than 3 complement dimensions.
     /// </summary>
     /// <param name="symmetricOperator">A, (d, d), symmetric.</param>
     /// <param name="initialHeads">Heads before the first decision.</param>
     /// <param name="maxHeads">Head cap.</param>
     /// <param name="thetaRatio">θ_w / ‖A‖_F (relative mode).</param>
     /// <param name="thetaW">Fixed θ_w (calibrated mode or explicit), overriding the ratio.</param>
+    /// <param name="positivePart">θ_w relative to ‖A₊‖_F, the positive-eigenvalue part of A
+    /// (<see cref="ThresholdMode.RelativePositive"/>), instead of ‖A‖_F.</param>
     public static GrowthReplayResult Static(Tensor symmetricOperator, int initialHeads, int maxHeads,
-        double thetaRatio = EnergyThresholds.ThetaRatio, double? thetaW = null)
+        double thetaRatio = EnergyThresholds.ThetaRatio, double? thetaW = null, bool positivePart = false)
     {
         ArgumentNullException.ThrowIfNull(symmetricOperator);
         EnergyGuards.RequireSquare(symmetricOperator, nameof(symmetricOperator));
         using var scope = NewDisposeScope();
         var a = symmetricOperator.detach().to(ScalarType.Float64).cpu();
-        return Run((int)a.shape[0], initialHeads, maxHeads, thetaRatio, thetaW, 1, int.MaxValue, _ => 1, _ => a, (_, _) => { });
+        return Run((int)a.shape[0], initialHeads, maxHeads, thetaRatio, thetaW, positivePart, 1, int.MaxValue, _ => 1, _ => a, (_, _) => { });
     }
 
     /// <summary>
@@ -66,8 +69,10 @@ public static class GrowthReplay
     /// <param name="schedule">Null: cycle through the covariances until a full quiet pass. Otherwise the covariances
     /// are the controller's decision calls in order (one each, then stop: "budget"), and a growth also needs the
     /// controller's dwell time since the previous one (<see cref="GrowthGate.DwellCalls"/> with these options).</param>
+    /// <param name="positivePart">θ_w relative to ‖A₊‖_F (<see cref="ThresholdMode.RelativePositive"/>) instead of ‖A‖_F.</param>
     public static GrowthReplayResult WithNewHeads(IReadOnlyList<Tensor> covariances, Tensor wq, Tensor wk, Generator generator, GrowthInit init,
-        int maxHeads, double thetaRatio = EnergyThresholds.ThetaRatio, double? thetaW = null, ControllerOptions? schedule = null)
+        int maxHeads, double thetaRatio = EnergyThresholds.ThetaRatio, double? thetaW = null, ControllerOptions? schedule = null,
+        bool positivePart = false)
     {
         ArgumentNullException.ThrowIfNull(covariances);
         if (covariances.Count == 0) throw new ArgumentException("At least one covariance.", nameof(covariances));
@@ -100,8 +105,8 @@ public static class GrowthReplay
         try
         {
             return schedule is null
-                ? Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, cs.Length, int.MaxValue, dwell, Operator, Grow)
-                : Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, int.MaxValue, cs.Length, dwell, Operator, Grow);
+                ? Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, positivePart, cs.Length, int.MaxValue, dwell, Operator, Grow)
+                : Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, positivePart, int.MaxValue, cs.Length, dwell, Operator, Grow);
         }
         finally { m.Dispose(); }
     }
@@ -140,7 +145,7 @@ public static class GrowthReplay
     /// at least <paramref name="dwell"/>(Δ+) decisions since the previous growth (1 = every decision, as after
     /// calibration with no dwell). Stops after <paramref name="patience"/> consecutive decisions without growth, after
     /// <paramref name="decisions"/> decisions ("budget"), or at the head/basis caps.</summary>
-    private static GrowthReplayResult Run(int d, int initialHeads, int maxHeads, double thetaRatio, double? thetaW,
+    private static GrowthReplayResult Run(int d, int initialHeads, int maxHeads, double thetaRatio, double? thetaW, bool positivePart,
         int patience, int decisions, Func<double, long> dwell, Func<int, Tensor> operatorAt, Action<Tensor, Tensor> grow)
     {
         if (initialHeads < 1) throw new ArgumentOutOfRangeException(nameof(initialHeads), initialHeads, "At least one initial head.");
@@ -154,7 +159,9 @@ public static class GrowthReplay
         {
             using var step = NewDisposeScope();
             var full = operatorAt(decision);
-            double theta = thetaW ?? thetaRatio * full.norm().item<double>();
+            // The controller's relative rule, ‖A‖_F or ‖A₊‖_F (ThresholdReference), with its ε floor.
+            double theta = thetaW ?? thetaRatio * Math.Max(
+                ThresholdReference.Energy(full, positivePart ? ThresholdMode.RelativePositive : ThresholdMode.Relative), double.Epsilon);
             double phiW = EnergyThresholds.PhiWRatio * theta;
             using var spectrum = ExactSpectrum.Compute(ResidualOperator.Project(full, basis));
             ratios.Add(spectrum.LambdaMax / theta);

@@ -106,7 +106,9 @@ public sealed record HeadCountPrediction(
 /// <see cref="ThresholdMode.Relative"/> mode the controller's θ_w(t) = ThetaRatio·‖sym(C M_a(t))‖_F moves with the
 /// weights; at t = 0 (Q empty) it coincides with ThetaRatio·Γ(0), and since the stopping rule compares λmax with a
 /// fixed fraction of the current energy, the ratio the bound needs is Γ/θ_w = 1/ThetaRatio at every time. So for
-/// prediction θ_w means "the threshold at initialisation" and ln(Γ(0)/θ_w) = ln(1/ThetaRatio) in both modes.</para>
+/// prediction θ_w means "the threshold at initialisation" and ln(Γ(0)/θ_w) = ln(1/ThetaRatio) in both modes. The bound
+/// treats <see cref="ThresholdMode.RelativePositive"/> like Relative; the growth replays take θ_w from ‖A₊‖_F in that
+/// mode, as the controller does.</para>
 /// <para><b>κ_T.</b> No source defines it. Three first-principles candidates are computed (all returned):
 /// (1) the task operator. For a sequence with layer inputs x_1..x_n let O = (1/n²)·Σ_{p&lt;q}(x_p x_qᵀ − x_q x_pᵀ), the
 /// antisymmetric "what comes before what" statistic (an element of so(d), like M_a). Its label contrast
@@ -249,7 +251,8 @@ public static class HeadCountPredictor
             [ComplexityMeasure.CovarianceRank] = ParticipationRatio(covEig),
         };
         int heads = layer.HeadCount;
-        var staticReplay = GrowthReplay.Static(ResidualOperator.Build(cMean, motor), heads, MaxHeads(layer), options.ThetaRatio, FixedTheta(options, gamma0));
+        var staticReplay = GrowthReplay.Static(ResidualOperator.Build(cMean, motor), heads, MaxHeads(layer), options.ThetaRatio, FixedTheta(options, gamma0),
+            PositivePart(options));
         var calibrationReplay = Replay(layer, batchCovariances, options, gamma0, scheduled: false);
         var scheduleCovariances = schedule is null ? null : Covariances(model, layer, schedule);
         var replay = scheduleCovariances is { Count: > 0 } ? Replay(layer, scheduleCovariances, options, gamma0, scheduled: true) : calibrationReplay;
@@ -283,6 +286,10 @@ public static class HeadCountPredictor
     private static double? FixedTheta(ControllerOptions options, double gamma0) =>
         options.ThetaW ?? (options.Thresholds == ThresholdMode.Calibrated ? options.ThetaRatio * gamma0 : null);
 
+    /// <summary>Whether the replay takes θ_w relative to the operator's positive part, as the controller does in
+    /// <see cref="ThresholdMode.RelativePositive"/>.</summary>
+    private static bool PositivePart(ControllerOptions options) => options.Thresholds == ThresholdMode.RelativePositive;
+
     private static int MaxHeads(Attention.GrowableMultiHeadAttention layer) => Math.Max(layer.Options.MaxHeads, layer.HeadCount);
 
     /// <summary>
@@ -296,7 +303,7 @@ public static class HeadCountPredictor
         using var generator = new Generator(0, CPU);
         using (var state = tensor(layer.ExportGeneratorState(), ScalarType.Byte)) generator.set_state(state);
         return GrowthReplay.WithNewHeads(covariances, wq, wk, generator, options.NewHead, MaxHeads(layer), options.ThetaRatio,
-            FixedTheta(options, gamma0), scheduled ? options : null);
+            FixedTheta(options, gamma0), scheduled ? options : null, PositivePart(options));
     }
 
     /// <summary>The layer-input covariance of every batch of <paramref name="schedule"/> (eval mode, no grad; each batch
