@@ -78,14 +78,8 @@ public static class LeaveOneOutEnergy
         return new LeaveOneOutReading(lambdaHost, energyHost);
     }
 
-    /// <summary>‖A₊,h‖_F of a batch (H, d, d) of symmetric operators; NaN for an operator with a non-finite entry.</summary>
-    private static Tensor PositivePartNorms(Tensor operators)
-    {
-        // eigvalsh may throw on NaN/Inf, so such operators are zeroed for the decomposition and reported as NaN, which
-        // the controller's finiteness check turns into a skipped call (as ‖·‖_F of a non-finite operator would).
-        var finite = operators.isfinite().flatten(1).all(1);
-        var safe = where(finite.reshape(-1, 1, 1), operators, zeros_like(operators));
-        var norms = linalg.eigvalsh(safe).clamp_min(0.0).square().sum(dim: 1).sqrt();
-        return where(finite, norms, full_like(norms, double.NaN));
-    }
+    /// <summary>‖A₊,h‖_F of a batch (H, d, d) of symmetric operators. Like the λmax above it expects finite input: the
+    /// controller computes leave-one-out statistics only after the layer's own reading was finite.</summary>
+    private static Tensor PositivePartNorms(Tensor operators) =>
+        linalg.eigvalsh(operators).clamp_min(0.0).square().sum(dim: 1).sqrt();
 }

@@ -14,13 +14,13 @@ namespace Incrt.Tests.Control;
 
 public class HeadControllerTests
 {
-    private const int D = 16;
+    internal const int D = 16;
 
-    private static GrowableMultiHeadAttention Layer(int heads = 1, int maxHeads = 12, ulong seed = 1) =>
+    internal static GrowableMultiHeadAttention Layer(int heads = 1, int maxHeads = 12, ulong seed = 1) =>
         new(new AttentionOptions(D, HeadDim: 4, InitialHeads: heads, MaxHeads: maxHeads, Seed: seed));
 
     /// <summary>Inputs whose covariance has a few strong directions: the residual operator has a clear spectrum.</summary>
-    private static Tensor PlantedInput(int seed)
+    internal static Tensor PlantedInput(int seed)
     {
         using var g = new Generator((ulong)seed);
         var scale = ones(D);

@@ -58,6 +58,7 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         confusion.EnumerateArray().Sum(r => r.EnumerateArray().Sum(v => v.GetInt64())).Should().Be(10);
         root.GetProperty("heads").GetProperty("final")[0].GetInt32().Should().BeInRange(1, 32);
         root.GetProperty("settings").GetProperty("prune").GetString().Should().Be("Reference", "the controller's default prune statistic");
+        root.GetProperty("settings").GetProperty("thresholds").GetString().Should().Be("Relative", "the controller's default threshold mode");
         root.GetProperty("parameters").GetInt64().Should().BeGreaterThan(0);
         root.GetProperty("bertBaseRatio").GetDouble().Should().BeGreaterThan(7);
         root.GetProperty("tokenizer").GetProperty("maxTokens").GetInt32().Should().Be(40, "spikes are longer than 40 tokens and get truncated");

@@ -58,6 +58,10 @@ public class SyntheticCommandLineTests
     }
 
     [Fact]
+    public void Thresholds_accepts_the_positive_part_mode() =>
+        Parse("--thresholds", "relativepositive").ThresholdMode.Should().Be(ThresholdMode.RelativePositive);
+
+    [Fact]
     public void Presets_apply_first_and_explicit_options_win()
     {
         var quick = Parse("--quick");
