@@ -34,11 +34,14 @@ public class HeadControllerTests
         CalibrationCalls = 3, MaxDwellCalls = 0, Prune = PruneStatistic.None,
     };
 
-    private static double ExactLambdaMax(GrowableMultiHeadAttention layer, Tensor x)
+    /// <summary>The unprojected operator sym(C·M_a) of <paramref name="layer"/> on <paramref name="x"/>, in float64 (Q empty).</summary>
+    internal static Tensor UnprojectedOperator(GrowableMultiHeadAttention layer, Tensor x) =>
+        ResidualOperator.Build(ResidualOperator.Covariance(x).to(ScalarType.Float64), layer.Motor().to(ScalarType.Float64));
+
+    internal static double ExactLambdaMax(GrowableMultiHeadAttention layer, Tensor x)
     {
         using var scope = NewDisposeScope();
-        var a = ResidualOperator.Build(ResidualOperator.Covariance(x).to(ScalarType.Float64), layer.Motor().to(ScalarType.Float64));
-        return linalg.eigvalsh(a).max().item<double>();
+        return linalg.eigvalsh(UnprojectedOperator(layer, x)).max().item<double>();
     }
 
     [Fact]

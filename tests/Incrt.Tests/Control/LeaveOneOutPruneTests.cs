@@ -14,10 +14,10 @@ namespace Incrt.Tests.Control;
 /// <summary><see cref="PruneStatistic.LeaveOneOut"/>: a head is pruned when the layer without it stays sufficient.</summary>
 public class LeaveOneOutPruneTests
 {
-    private const int D = 16;
+    private const int D = HeadControllerTests.D;
 
     private static GrowableMultiHeadAttention Layer(int heads, int maxHeads = 8, ulong seed = 1) =>
-        new(new AttentionOptions(D, HeadDim: 4, InitialHeads: heads, MaxHeads: maxHeads, Seed: seed));
+        HeadControllerTests.Layer(heads, maxHeads, seed);
 
     private static ControllerOptions LeaveOneOut(double theta, int window = 3, int age = 0) => new()
     {
@@ -45,13 +45,6 @@ public class LeaveOneOutPruneTests
             w[head, 0, columns[j].From, j] = tensor(columns[j].Sign);
             w[head, 1, columns[j].To, j] = tensor(1f);
         }
-    }
-
-    private static double LambdaMax(GrowableMultiHeadAttention layer, Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var a = ResidualOperator.Build(ResidualOperator.Covariance(x).to(ScalarType.Float64), layer.Motor().to(ScalarType.Float64));
-        return linalg.eigvalsh(a).max().item<double>();
     }
 
     [Fact]
@@ -99,7 +92,7 @@ public class LeaveOneOutPruneTests
         opt.zero_grad(); layer.forward(x).square().mean().backward(); opt.step();  // non-trivial moments
         var survivorMoments = HeadSurgery.CollectSlots(layer, opt).Select(s => s.Get()).Where(t => t is not null).Select(t => t![1].clone()).ToList();
         // Without either duplicate the operator halves: λ' = λ/2 ≤ θ_w, so each is redundant by the growth criterion itself.
-        double lambda = LambdaMax(layer, x);
+        double lambda = HeadControllerTests.ExactLambdaMax(layer, x);
         using var controller = new HeadController(new[] { layer }, opt, LeaveOneOut(theta: 1.01 * lambda, window: 3));
 
         var events = new List<HeadEvent>();
@@ -124,7 +117,7 @@ public class LeaveOneOutPruneTests
         var x = AxisInput(2, 1, 2, 1);                                              // C = diag(4, 1, 4, 1, 0, …)/16
         using var layer = Layer(heads: 1, maxHeads: 2);
         Plant(layer, 0, (0, 1, 1f));                                                // energy in the (e0, e1) plane
-        double plane = LambdaMax(layer, x);                                         // 3/64: (c0 − c1)/4
+        double plane = HeadControllerTests.ExactLambdaMax(layer, x);                                         // 3/64: (c0 − c1)/4
         using var controller = new HeadController(new[] { layer }, null, LeaveOneOut(theta: plane / 2));
         layer.forward(x);
         controller.Step(0).Should().ContainSingle(e => e.Kind == HeadEventKind.Grew, "λmax = 2 θ_w: the controller grows head 1");
@@ -152,7 +145,7 @@ public class LeaveOneOutPruneTests
         using var layer = Layer(heads: 2);
         using (no_grad()) { var w = AttentionTestHelpers.Params(layer)["in_proj_weight"]; w[1].copy_(w[0]); }
         var x = AxisInput(2, 1, 2, 1);
-        using var controller = new HeadController(new[] { layer }, null, LeaveOneOut(theta: 1.01 * LambdaMax(layer, x), window: 1));
+        using var controller = new HeadController(new[] { layer }, null, LeaveOneOut(theta: 1.01 * HeadControllerTests.ExactLambdaMax(layer, x), window: 1));
         var bad = x.clone(); bad[0, 0, 0] = tensor(float.NaN);
 
         layer.forward(x);

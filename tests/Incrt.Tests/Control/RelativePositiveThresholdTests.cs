@@ -48,7 +48,7 @@ public class RelativePositiveThresholdTests
     private static (double LambdaMax, double Full, double Positive) Energies(Incrt.Attention.GrowableMultiHeadAttention layer, Tensor x)
     {
         using var scope = NewDisposeScope();
-        var a = ResidualOperator.Build(ResidualOperator.Covariance(x).to(ScalarType.Float64), layer.Motor().to(ScalarType.Float64));
+        var a = HeadControllerTests.UnprojectedOperator(layer, x);
         return (linalg.eigvalsh(a).max().item<double>(), a.norm().item<double>(), ResidualOperator.PositivePartNorm(a));
     }
 
