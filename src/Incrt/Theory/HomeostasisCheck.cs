@@ -74,22 +74,12 @@ public static class HomeostasisCheck
         using var scope = NewDisposeScope();
         var c = ResidualOperator.Covariance(x.to(ScalarType.Float64).cpu(), mask?.cpu());
         var forms = l.AntisymmetricForms().to(ScalarType.Float64).cpu();             // (H, d, d)
-        // Not forms.sum(0): the literal 0 binds to sum(ScalarType) (Byte) and sums everything into one uint8 scalar.
-        var motor = forms.sum(new long[] { 0 });
-        var basis = controller.Basis(layer);
-        var owners = controller.BasisOwners(layer);
-        var q = basis.Matrix.to(ScalarType.Float64).cpu();
-        int count = 0;
-        for (int h = 0; h < l.HeadCount; h++)
-        {
-            using var inner = NewDisposeScope();
-            int column = owners.ToList().IndexOf(l.HeadIds[h]);
-            using var reduced = new CapturedBasis(basis.Dimension, ScalarType.Float64);
-            for (int j = 0; j < q.shape[1]; j++)
-                if (j != column) reduced.Append(q.select(1, j));
-            var a = ResidualOperator.Build(c, motor - forms[h], reduced);
-            if (linalg.eigvalsh(a).max().item<double>() > theta) count++;
-        }
-        return count;
+        var full = ResidualOperator.Build(c, forms.sum(dim: 0));
+        var owners = controller.BasisOwners(layer).ToList();
+        var columns = l.HeadIds.Select(id => owners.IndexOf(id)).ToList();
+        // The same leave-one-out operators the LeaveOneOut prune rule reads: M_a,h out of the motor, h's Q column
+        // (if any) back into P⊥.
+        var reading = LeaveOneOutEnergy.Compute(c, full, forms, controller.Basis(layer), columns);
+        return reading.LambdaMax.Count(lambda => lambda > theta);
     }
 }
