@@ -75,9 +75,7 @@ public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>
     private static Tensor MaskedMax(Tensor h, Tensor? keyPaddingMask)
     {
         if (keyPaddingMask is null) return h.amax(new long[] { 1 });
-        var floor = torch.full_like(h, double.NegativeInfinity);
-        var masked = torch.where(keyPaddingMask.unsqueeze(-1), floor, h);
-        return masked.amax(new long[] { 1 });
+        return h.masked_fill(keyPaddingMask.unsqueeze(-1), double.NegativeInfinity).amax(new long[] { 1 });
     }
 
     /// <summary>Total number of trainable scalars (changes as heads grow and shrink).</summary>
