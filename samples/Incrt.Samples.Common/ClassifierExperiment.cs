@@ -133,15 +133,8 @@ public static class ClassifierExperiment
         string? predictionError = null;
         if (settings.Controller is not null)
         {
-            var calibration = trainBatches.Epoch(0).Take(settings.Controller.CalibrationCalls).ToList();
-            try
-            {
-                // The schedule (the batches of the controller's decision calls) feeds the GrowthReplay prediction.
-                prediction = HeadCountPredictor.Predict(model, calibration, settings.Controller,
-                    schedule: DecisionSchedule.Batches(trainBatches, settings.Trainer.Epochs, settings.Controller));
-            }
+            try { prediction = SamplePrediction.Predict(model, trainBatches, settings.Trainer.Epochs, settings.Controller); }
             catch (ArgumentException e) { predictionError = e.Message; }
-            finally { foreach (var b in calibration) b.Dispose(); }
             if (prediction is not null)
                 progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"predicted heads (layer 0, before training): {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F2} [{prediction.Measure}], ln(Γ0/θw) {prediction.LogRatio:F2}, c {prediction.Constant}); " +
@@ -160,20 +153,16 @@ public static class ClassifierExperiment
             // The same replay once calibration ends (after CalibrationCalls·Interval steps of one-head training, before
             // the first growth decision) over the remaining decision calls: the operator has left its random start.
             var controllerOptions = settings.Controller;
-            controller.HeadChanged += (_, e) =>
+            SamplePrediction.OnCalibrated(controller, e =>
             {
-                if (e.Kind != HeadEventKind.Calibrated || e.Layer != 0 || afterCalibration is not null) return;
-                var again = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
                 try
                 {
-                    afterCalibration = HeadCountPredictor.Predict(model, again, controllerOptions,
-                        schedule: DecisionSchedule.Batches(trainBatches, settings.Trainer.Epochs, controllerOptions));
+                    afterCalibration = SamplePrediction.Predict(model, trainBatches, settings.Trainer.Epochs, controllerOptions);
                     progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"growth replay after calibration (step {e.Step}, layer 0): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
                 }
                 catch (ArgumentException ex) { progress?.WriteLine($"growth replay after calibration failed: {ex.Message}"); }
-                finally { foreach (var b in again) b.Dispose(); }
-            };
+            });
             trainer.Controller = controller;
         }
         try

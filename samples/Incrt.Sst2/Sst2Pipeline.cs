@@ -93,13 +93,7 @@ internal static class Sst2Pipeline
         HeadCountPrediction? prediction = null;
         if (fixedHeads is null)
         {
-            var calibration = train.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
-            try
-            {
-                prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions,
-                    schedule: DecisionSchedule.Batches(train, s.Epochs, controllerOptions));
-            }
-            finally { foreach (var b in calibration) b.Dispose(); }
+            prediction = SamplePrediction.Predict(model, train, s.Epochs, controllerOptions);
             progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{name}] predicted heads K* = {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F1}, Γ(0) {prediction.Gamma0:G3}, θ_w {prediction.ThetaW:G3}); " +
                 $"growth replay {prediction.ReplayHeads} ({prediction.ReplayDecisions} decision calls, stopped by {prediction.ReplayStoppedBy}; calibration batches only {prediction.ReplayCalibrationHeads}, static A(0) {prediction.StaticReplayHeads})"));
@@ -118,19 +112,12 @@ internal static class Sst2Pipeline
         // any growth decision), over the remaining decision calls (docs/theory.md §7).
         HeadCountPrediction? afterCalibration = null;
         if (controller is not null)
-            controller.HeadChanged += (_, e) =>
+            SamplePrediction.OnCalibrated(controller, e =>
             {
-                if (e.Kind != HeadEventKind.Calibrated || e.Layer != 0 || afterCalibration is not null) return;
-                var again = train.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
-                try
-                {
-                    afterCalibration = HeadCountPredictor.Predict(model, again, controllerOptions,
-                        schedule: DecisionSchedule.Batches(train, s.Epochs, controllerOptions));
-                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{name}] growth replay after calibration (step {e.Step}): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
-                }
-                finally { foreach (var b in again) b.Dispose(); }
-            };
+                afterCalibration = SamplePrediction.Predict(model, train, s.Epochs, controllerOptions);
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{name}] growth replay after calibration (step {e.Step}): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
+            });
 
         var clock = Stopwatch.StartNew();
         double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;

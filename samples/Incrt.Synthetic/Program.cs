@@ -111,14 +111,7 @@ namespace Incrt.Synthetic
             manual_seed(seed);
             using var model = NewModel(s, 1, seed, device);
             // Theorem 2: predicted before any training step, from the data and the initial one-head model.
-            HeadCountPrediction prediction;
-            var calibration = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
-            try
-            {
-                prediction = HeadCountPredictor.Predict(model, calibration, controllerOptions,
-                    schedule: DecisionSchedule.Batches(trainBatches, trainerOptions.Epochs, controllerOptions));
-            }
-            finally { foreach (var b in calibration) b.Dispose(); }
+            var prediction = SamplePrediction.Predict(model, trainBatches, trainerOptions.Epochs, controllerOptions);
 
             var trainer = new Trainer(model, trainerOptions);
             using var controller = new HeadController(model.GrowableLayers, trainer.Optimizer, controllerOptions, model: model);
@@ -128,17 +121,8 @@ namespace Incrt.Synthetic
             // Replay of the growth rule on the model as it is when calibration ends (80 steps of one-head training, no
             // growth yet): what the rule gives once the operator has left its random initialisation.
             HeadCountPrediction? atCalibration = null;
-            controller.HeadChanged += (_, e) =>
-            {
-                if (e.Kind != HeadEventKind.Calibrated || atCalibration is not null) return;
-                var again = trainBatches.Epoch(0).Take(controllerOptions.CalibrationCalls).ToList();
-                try
-                {
-                    atCalibration = HeadCountPredictor.Predict(model, again, controllerOptions,
-                        schedule: DecisionSchedule.Batches(trainBatches, trainerOptions.Epochs, controllerOptions));
-                }
-                finally { foreach (var b in again) b.Dispose(); }
-            };
+            SamplePrediction.OnCalibrated(controller,
+                _ => atCalibration = SamplePrediction.Predict(model, trainBatches, trainerOptions.Epochs, controllerOptions));
             var evals = trainer.Fit(trainBatches, devBatches);
             Directory.CreateDirectory(s.Out);
             controller.Trace.WriteCsv(Path.Combine(s.Out, $"trace-k{k}-s{seed}-n{noise:F2}.csv"));
