@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using Incrt.Control;
+using Incrt.Samples.Common;
+using Incrt.Tasks.Planted;
+
+namespace Incrt.Planted;
+
+/// <summary>The sweep's command line (System.CommandLine): the <c>--quick</c> preset first, then every option given
+/// explicitly overrides it. Settings the construction cannot satisfy (K above Length, …) are rejected here, before
+/// anything is trained or written.</summary>
+internal static class PlantedCommandLine
+{
+    /// <summary>The root command; its action maps the options to <see cref="PlantedSettings"/> and calls
+    /// <paramref name="run"/>, whose result is the exit code.</summary>
+    public static RootCommand Create(Func<PlantedSettings, int> run, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var d = new PlantedSettings();
+        var quick = new Option<bool>("--quick") { Description = "Smoke run: offset retrieval, K 1,2, seed 1, 400 steps (out runs/planted-quick); explicit options win." };
+        var families = ListOption.Create<PlantedFamily>("--family", "Families (default both): offset (offset retrieval) and/or marker (marker location).",
+            "offset|marker[,…]", TryFamily, "a comma-separated list of offset, marker");
+        var ks = ListOption.Integers("--k", $"Planted head counts K (default {string.Join(',', d.Ks)}); each at most --length.", minimum: 1);
+        var seeds = ListOption.Integers("--seeds", $"Seeds: the task (offsets, examples) and the model initialisation (default {string.Join(',', d.Seeds)}).");
+        var steps = IntegerOption.AtLeast("--steps", $"Optimizer steps per run (default {d.Steps}).", 1);
+        var batch = IntegerOption.AtLeast("--batch", $"Examples per step, fresh every step (default {d.BatchSize}).", 1);
+        var lr = new Option<double?>("--lr") { Description = string.Create(CultureInfo.InvariantCulture, $"Peak AdamW learning rate (default {d.LearningRate}).") };
+        var values = IntegerOption.AtLeast("--values", $"Offset retrieval: token values = classes per read-out (default {d.Values}).", 2);
+        var length = IntegerOption.AtLeast("--length", $"Offset retrieval: random tokens after [CLS] (default {d.Length}).", 1);
+        var markerLength = IntegerOption.AtLeast("--marker-length", $"Marker location: positions after [CLS] = classes per read-out (default {d.MarkerLength}).", 1);
+        var fillers = IntegerOption.AtLeast("--fillers", $"Marker location: filler tokens (default {d.Fillers}).", 1);
+        var dModel = IntegerOption.AtLeast("--dmodel", $"Model width d_model (default {d.DModel}).", 1);
+        var headDim = IntegerOption.AtLeast("--head-dim", $"Per-head width d_k = d_v (default {d.HeadDim}).", 1);
+        var maxHeads = IntegerOption.AtLeast("--max-heads", $"Head cap of the INCRT runs (default {d.MaxHeads}).", 1);
+        var factor = IntegerOption.AtLeast("--fixed-factor", $"Fixed-H curve: H = 1 … factor·K (default {d.FixedFactor}).", 1);
+        var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-H curves (then minimalHeads is not measured)." };
+        var noIncrt = new Option<bool>("--no-incrt") { Description = "Skip the INCRT runs grown from one head." };
+        var workers = IntegerOption.AtLeast("--workers", $"Runs trained at the same time, one torch thread each (default {d.Workers}).", 1);
+        var output = new Option<string?>("--out") { Description = $"Output folder for results.json, knee.md and knee.png (default {d.Out})." };
+        var threads = IntegerOption.AtLeast("--threads", $"Torch intra-op threads (default {d.Threads}; 0 = torch default).", 0);
+        var device = new Option<string?>("--device") { Description = $"cpu, cuda, cuda:N or auto (default {d.Device}).", HelpName = "cpu|cuda|cuda:N|auto" };
+        var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds of the INCRT runs: relative (default), relativepositive or calibrated.", HelpName = "relative|relativepositive|calibrated" };
+        var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic of the INCRT runs: Reference (default), MinorDirection, LeaveOneOut or None.", HelpName = "reference|minordirection|leaveoneout|none" };
+
+        var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, markerLength, fillers, dModel, headDim, maxHeads, factor, noFixed, noIncrt, workers, output, threads, device, thresholds, prune })
+            root.Options.Add(o);
+        root.SetAction(p =>
+        {
+            var s = new PlantedSettings();
+            if (p.GetValue(quick)) s = s.WithQuickPreset();
+            s = s with
+            {
+                Families = Given(p.GetValue(families)) ?? s.Families,
+                Ks = Given(p.GetValue(ks)) ?? s.Ks,
+                Seeds = Given(p.GetValue(seeds)) ?? s.Seeds,
+                Steps = p.GetValue(steps) ?? s.Steps,
+                BatchSize = p.GetValue(batch) ?? s.BatchSize,
+                LearningRate = p.GetValue(lr) ?? s.LearningRate,
+                Values = p.GetValue(values) ?? s.Values,
+                Length = p.GetValue(length) ?? s.Length,
+                MarkerLength = p.GetValue(markerLength) ?? s.MarkerLength,
+                Fillers = p.GetValue(fillers) ?? s.Fillers,
+                DModel = p.GetValue(dModel) ?? s.DModel,
+                HeadDim = p.GetValue(headDim) ?? s.HeadDim,
+                MaxHeads = p.GetValue(maxHeads) ?? s.MaxHeads,
+                FixedFactor = p.GetValue(factor) ?? s.FixedFactor,
+                Fixed = !p.GetValue(noFixed),
+                Incrt = !p.GetValue(noIncrt),
+                Workers = p.GetValue(workers) ?? s.Workers,
+                Out = p.GetValue(output) ?? s.Out,
+                Threads = p.GetValue(threads) ?? s.Threads,
+                Device = p.GetValue(device) ?? s.Device,
+                ThresholdMode = p.GetValue(thresholds) ?? s.ThresholdMode,
+                Prune = p.GetValue(prune) ?? s.Prune,
+            };
+            if (s.Problem() is { } problem)
+            {
+                error.WriteLine($"error: {problem}");
+                return SampleCommandLine.UsageErrorExitCode;
+            }
+            return run(s);
+        });
+        return root;
+    }
+
+    private static bool TryFamily(string text, out PlantedFamily family)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "offset": case "offsetretrieval": family = PlantedFamily.OffsetRetrieval; return true;
+            case "marker": case "markerlocation": family = PlantedFamily.MarkerLocation; return true;
+            default: family = default; return false;
+        }
+    }
+
+    private static T[]? Given<T>(T[]? values) => values is { Length: > 0 } ? values : null;
+}
