@@ -13,22 +13,22 @@ internal static class PlantedCommandLine
 {
     /// <summary>The root command; its action maps the options to <see cref="PlantedSettings"/> and calls
     /// <paramref name="run"/>, whose result is the exit code.</summary>
-    public static RootCommand Create(Func<PlantedSettings, int> run, TextWriter error)
+    public static RootCommand Create(Func<PlantedSettings, int> run, TextWriter error, IReadOnlyList<string>? args = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var d = new PlantedSettings();
-        var quick = new Option<bool>("--quick") { Description = "Smoke run: offset retrieval, K 1,2, seed 1, 400 steps (out runs/planted-quick); explicit options win." };
-        var families = ListOption.Create<PlantedFamily>("--family", "Families (default both): offset (offset retrieval) and/or marker (marker location).",
-            "offset|marker[,…]", TryFamily, "a comma-separated list of offset, marker");
+        var quick = new Option<bool>("--quick") { Description = "Smoke run: offset retrieval, K 1,2, seed 1, 64 values, 400 steps of 64 (out runs/planted-quick); explicit options win." };
+        var families = ListOption.Create<PlantedFamily>("--family", "Families (default both): offset (offset retrieval) and/or segment (segment retrieval).",
+            "offset|segment[,…]", TryFamily, "a comma-separated list of offset, segment");
         var ks = ListOption.Integers("--k", $"Planted head counts K (default {string.Join(',', d.Ks)}); each at most --length.", minimum: 1);
         var seeds = ListOption.Integers("--seeds", $"Seeds: the task (offsets, examples) and the model initialisation (default {string.Join(',', d.Seeds)}).");
         var steps = IntegerOption.AtLeast("--steps", $"Optimizer steps per run (default {d.Steps}).", 1);
         var batch = IntegerOption.AtLeast("--batch", $"Examples per step, fresh every step (default {d.BatchSize}).", 1);
         var lr = new Option<double?>("--lr") { Description = string.Create(CultureInfo.InvariantCulture, $"Peak AdamW learning rate (default {d.LearningRate}).") };
         var values = IntegerOption.AtLeast("--values", $"Offset retrieval: token values = classes per read-out (default {d.Values}).", 2);
-        var length = IntegerOption.AtLeast("--length", $"Offset retrieval: random tokens after [CLS] (default {d.Length}).", 1);
-        var markerLength = IntegerOption.AtLeast("--marker-length", $"Marker location: positions after [CLS] = classes per read-out (default {d.MarkerLength}).", 1);
-        var fillers = IntegerOption.AtLeast("--fillers", $"Marker location: filler tokens (default {d.Fillers}).", 1);
+        var length = IntegerOption.AtLeast("--length", $"Offset retrieval: random tokens after [CLS], at least the largest K (default {d.Length}).", 1);
+        var segmentSize = IntegerOption.AtLeast("--segment-size", $"Segment retrieval: positions per segment, at least 2; the sequence holds K segments (default {d.SegmentSize}).", 1);
+        var fillers = IntegerOption.AtLeast("--fillers", $"Segment retrieval: filler tokens (default {d.Fillers}).", 1);
         var dModel = IntegerOption.AtLeast("--dmodel", $"Model width d_model (default {d.DModel}).", 1);
         var headDim = IntegerOption.AtLeast("--head-dim", $"Per-head width d_k = d_v (default {d.HeadDim}).", 1);
         var maxHeads = IntegerOption.AtLeast("--max-heads", $"Head cap of the INCRT runs (default {d.MaxHeads}).", 1);
@@ -40,15 +40,20 @@ internal static class PlantedCommandLine
         var threads = IntegerOption.AtLeast("--threads", $"Torch intra-op threads (default {d.Threads}; 0 = torch default).", 0);
         var device = new Option<string?>("--device") { Description = $"cpu, cuda, cuda:N or auto (default {d.Device}).", HelpName = "cpu|cuda|cuda:N|auto" };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds of the INCRT runs: relative (default), relativepositive or calibrated.", HelpName = "relative|relativepositive|calibrated" };
+        var shard = new Option<string?>("--shard") { Description = "Worker mode (set by --workers): i/n runs every n-th job from the i-th.", Hidden = true };
+        var outcomes = new Option<string?>("--outcomes") { Description = "Worker mode (set by --workers): JSON-lines file for the outcomes.", Hidden = true };
         var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic of the INCRT runs: Reference (default), MinorDirection, LeaveOneOut or None.", HelpName = "reference|minordirection|leaveoneout|none" };
 
         var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
-        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, markerLength, fillers, dModel, headDim, maxHeads, factor, noFixed, noIncrt, workers, output, threads, device, thresholds, prune })
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, shard, outcomes })
             root.Options.Add(o);
         root.SetAction(p =>
         {
             var s = new PlantedSettings();
             if (p.GetValue(quick)) s = s.WithQuickPreset();
+            (int, int)? shardValue;
+            try { shardValue = ParseShard(p.GetValue(shard)); }
+            catch (ArgumentException e) { error.WriteLine($"error: {e.Message}"); return SampleCommandLine.UsageErrorExitCode; }
             s = s with
             {
                 Families = Given(p.GetValue(families)) ?? s.Families,
@@ -59,7 +64,7 @@ internal static class PlantedCommandLine
                 LearningRate = p.GetValue(lr) ?? s.LearningRate,
                 Values = p.GetValue(values) ?? s.Values,
                 Length = p.GetValue(length) ?? s.Length,
-                MarkerLength = p.GetValue(markerLength) ?? s.MarkerLength,
+                SegmentSize = p.GetValue(segmentSize) ?? s.SegmentSize,
                 Fillers = p.GetValue(fillers) ?? s.Fillers,
                 DModel = p.GetValue(dModel) ?? s.DModel,
                 HeadDim = p.GetValue(headDim) ?? s.HeadDim,
@@ -73,6 +78,9 @@ internal static class PlantedCommandLine
                 Device = p.GetValue(device) ?? s.Device,
                 ThresholdMode = p.GetValue(thresholds) ?? s.ThresholdMode,
                 Prune = p.GetValue(prune) ?? s.Prune,
+                Shard = shardValue,
+                OutcomesFile = p.GetValue(outcomes),
+                CommandLine = args?.ToArray(),
             };
             if (s.Problem() is { } problem)
             {
@@ -84,12 +92,21 @@ internal static class PlantedCommandLine
         return root;
     }
 
+    private static (int, int)? ParseShard(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out int i) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out int n) && n >= 1 && i >= 0 && i < n)
+            return (i, n);
+        throw new ArgumentException($"--shard takes i/n with 0 ≤ i < n; got '{text}'.");
+    }
+
     private static bool TryFamily(string text, out PlantedFamily family)
     {
         switch (text.ToLowerInvariant())
         {
             case "offset": case "offsetretrieval": family = PlantedFamily.OffsetRetrieval; return true;
-            case "marker": case "markerlocation": family = PlantedFamily.MarkerLocation; return true;
+            case "segment": case "segmentretrieval": family = PlantedFamily.SegmentRetrieval; return true;
             default: family = default; return false;
         }
     }

@@ -6,22 +6,22 @@ namespace Incrt.Planted;
 /// <summary>Settings of the planted-task sweep (filled from the command line by <see cref="PlantedCommandLine"/>).</summary>
 internal sealed record PlantedSettings
 {
-    public IReadOnlyList<PlantedFamily> Families { get; init; } = new[] { PlantedFamily.OffsetRetrieval, PlantedFamily.MarkerLocation };
+    public IReadOnlyList<PlantedFamily> Families { get; init; } = new[] { PlantedFamily.OffsetRetrieval, PlantedFamily.SegmentRetrieval };
     public IReadOnlyList<int> Ks { get; init; } = new[] { 1, 2, 3, 4, 6, 8 };
     public IReadOnlyList<int> Seeds { get; init; } = new[] { 1, 2, 3 };
     /// <summary>Fixed-H curve: H = 1 … FixedFactor·K.</summary>
     public int FixedFactor { get; init; } = 2;
-    public int Values { get; init; } = 64;
+    public int Values { get; init; } = 256;
     /// <summary>Offset retrieval: random tokens after [CLS].</summary>
     public int Length { get; init; } = 12;
-    /// <summary>Marker location: positions after [CLS] (= classes per read-out).</summary>
-    public int MarkerLength { get; init; } = 24;
+    /// <summary>Segment retrieval: positions per segment; the sequence has K segments (Length = K · SegmentSize).</summary>
+    public int SegmentSize { get; init; } = 3;
     public int Fillers { get; init; } = 16;
     public int DModel { get; init; } = 64;
     public int HeadDim { get; init; } = 4;
     public int MaxHeads { get; init; } = 32;
     public int Steps { get; init; } = 1500;
-    public int BatchSize { get; init; } = 64;
+    public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 1e-2;
     public double WeightDecay { get; init; } = 0.01;
     public int WarmupSteps { get; init; } = 50;
@@ -39,20 +39,27 @@ internal sealed record PlantedSettings
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
     public bool Quick { get; init; }
+    /// <summary>Worker mode: run only the jobs whose index i satisfies i mod Count = Index.</summary>
+    public (int Index, int Count)? Shard { get; init; }
+    /// <summary>Worker mode: append each job's outcome to this JSON-lines file.</summary>
+    public string? OutcomesFile { get; init; }
+    /// <summary>The arguments the sweep was started with (passed on to worker processes).</summary>
+    public IReadOnlyList<string>? CommandLine { get; init; }
 
-    /// <summary>The <c>--quick</c> preset: offset retrieval, K 1,2 × seed 1, 400 steps (a smoke run for the tests).</summary>
+    /// <summary>The <c>--quick</c> preset: offset retrieval, K 1,2 × seed 1, 64 values, 400 steps of 64 (a smoke run
+    /// for the tests).</summary>
     public PlantedSettings WithQuickPreset() => this with
     {
         Quick = true, Families = new[] { PlantedFamily.OffsetRetrieval }, Ks = new[] { 1, 2 }, Seeds = new[] { 1 }, Steps = 400,
-        DevExamples = 500, Out = "runs/planted-quick",
+        BatchSize = 64, Values = 64, DevExamples = 500, Out = "runs/planted-quick",
     };
 
     /// <summary>The task settings for one family, K and seed.</summary>
     public PlantedTaskOptions Task(PlantedFamily family, int k, int seed) =>
-        new() { Family = family, K = k, Values = Values, Length = LengthOf(family), Fillers = Fillers, Seed = seed };
+        new() { Family = family, K = k, Values = Values, Length = LengthOf(family, k), Fillers = Fillers, Seed = seed };
 
-    /// <summary>The sequence length (after [CLS]) of <paramref name="family"/>.</summary>
-    public int LengthOf(PlantedFamily family) => family == PlantedFamily.MarkerLocation ? MarkerLength : Length;
+    /// <summary>The sequence length (after [CLS]) of <paramref name="family"/> at <paramref name="k"/>.</summary>
+    public int LengthOf(PlantedFamily family, int k) => family == PlantedFamily.SegmentRetrieval ? SegmentSize * k : Length;
 
     /// <summary>The controller options of the INCRT runs (the library defaults, with the sweep's threshold and prune
     /// choices).</summary>
@@ -66,12 +73,10 @@ internal static class PlantedSettingsChecks
     public static string? Problem(this PlantedSettings s)
     {
         int maxK = s.Ks.Max();
-        foreach (var family in s.Families)
-        {
-            string option = family == PlantedFamily.MarkerLocation ? "--marker-length" : "--length";
-            if (maxK > s.LengthOf(family))
-                return $"--k {maxK} needs {maxK} distinct positions but {option} is {s.LengthOf(family)}; every K must be at most {option} (or raise {option}).";
-        }
+        if (s.Families.Contains(PlantedFamily.OffsetRetrieval) && maxK > s.Length)
+            return $"--k {maxK} needs {maxK} distinct positions but --length is {s.Length}; offset retrieval needs every K at most --length (or raise --length).";
+        if (s.Families.Contains(PlantedFamily.SegmentRetrieval) && s.SegmentSize < 2)
+            return $"--segment-size must be at least 2 (one position per segment would be offset retrieval); got {s.SegmentSize}.";
         if (!(s.LearningRate > 0 && double.IsFinite(s.LearningRate))) return $"--lr must be a positive number; got {s.LearningRate}.";
         if (s.Seeds.Distinct().Count() != s.Seeds.Count) return "--seeds lists a seed twice.";
         if (s.Ks.Distinct().Count() != s.Ks.Count) return "--k lists a K twice.";

@@ -24,7 +24,7 @@ namespace Incrt.Planted
         {
             var log = output ?? Console.Out;
             var err = error ?? Console.Error;
-            return SampleCommandLine.Invoke(PlantedCommandLine.Create(s => Sweep(s, log, err), err), args, log, err);
+            return SampleCommandLine.Invoke(PlantedCommandLine.Create(s => Sweep(s, log, err), err, args), args, log, err);
         }
 
         private static int Sweep(PlantedSettings s, TextWriter log, TextWriter err)
@@ -36,8 +36,13 @@ namespace Incrt.Planted
             catch (ArgumentException e) { err.WriteLine($"error: {e.Message}"); return 2; }
             log.WriteLine($"INCRT planted tasks: {string.Join(',', s.Families.Select(PlantedSweep.Name))} × K {string.Join(',', s.Ks)} × seeds {string.Join(',', s.Seeds)}; " +
                 $"fixed H = 1…{s.FixedFactor}K{(s.Fixed ? "" : " (skipped)")}, INCRT{(s.Incrt ? "" : " (skipped)")}; d_model {s.DModel}, head_dim {s.HeadDim}, " +
-                $"{s.Steps} steps × {s.BatchSize}, lr {s.LearningRate}, length {s.Length} (marker {s.MarkerLength}), values {s.Values}; workers {s.Workers} × {get_num_threads()} thread(s), device {device}, out {s.Out}");
+                $"{s.Steps} steps × {s.BatchSize}, lr {s.LearningRate}, length {s.Length} (segment size {s.SegmentSize}), values {s.Values}; workers {s.Workers} × {get_num_threads()} thread(s), device {device}, out {s.Out}");
             var clock = Stopwatch.StartNew();
+            if (s.Shard is not null)
+            {
+                PlantedSweep.Run(s, device, log); // a worker: outcomes go to --outcomes, the parent writes the report
+                return 0;
+            }
             var runs = PlantedSweep.Run(s, device, log, partial => PlantedReport.Write(s, partial, clock.Elapsed.TotalSeconds));
             PlantedReport.Write(s, runs, clock.Elapsed.TotalSeconds);
             log.WriteLine();

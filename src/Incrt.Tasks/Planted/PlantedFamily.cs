@@ -7,7 +7,7 @@ public enum PlantedFamily
     /// position by its position embedding alone (<see cref="OffsetRetrievalTask"/>).</summary>
     OffsetRetrieval,
 
-    /// <summary>Output the position of each of K markers that appear once per sequence at random positions: each head
-    /// must find one marker by content (<see cref="MarkerLocationTask"/>).</summary>
-    MarkerLocation,
+    /// <summary>Output the one value token inside each of K consecutive segments, at a random position within its
+    /// segment: each head must combine content with a region (<see cref="SegmentRetrievalTask"/>).</summary>
+    SegmentRetrieval,
 }

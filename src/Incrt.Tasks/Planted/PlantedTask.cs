@@ -10,8 +10,10 @@ namespace Incrt.Tasks.Planted;
 /// <remarks>
 /// Why one attention layer needs K heads (docs/theory.md §8): a softmax head returns a convex mix of value vectors of
 /// width d_v. A head that puts weight on two relevant positions returns a·v(x) + b·v(y) in d_v dimensions; with d_v
-/// small against the number of values (the defaults: d_v = 4, 64 values, so 4,096 pairs) a linear read-out cannot
-/// recover both tokens from it, so each read-out needs a head of its own. The knee is measured, not assumed
+/// small against the number of values (the defaults: d_v = 4, 256 values, so 65,536 pairs) a linear read-out cannot
+/// recover both tokens from it, so each read-out needs a head of its own. The weights a and b may depend on the two
+/// tokens (the keys see content), which is why the number of values must be large: with 64 values one seed of a
+/// 3-offset task was solved by 2 heads. The knee is measured, not assumed
 /// (samples/Incrt.Planted).
 /// </remarks>
 public abstract class PlantedTask
@@ -34,7 +36,7 @@ public abstract class PlantedTask
     public int Outputs => Options.K;
 
     /// <summary>Classes per read-out.</summary>
-    public virtual int Classes => Options.Values;
+    public int Classes => Options.Values;
 
     /// <summary>Tokens per sequence, [CLS] included (<see cref="PlantedTaskOptions.Length"/> + 1).</summary>
     public int SequenceLength => Options.Length + 1;
@@ -52,7 +54,7 @@ public abstract class PlantedTask
         return options.Family switch
         {
             PlantedFamily.OffsetRetrieval => new OffsetRetrievalTask(options),
-            PlantedFamily.MarkerLocation => new MarkerLocationTask(options),
+            PlantedFamily.SegmentRetrieval => new SegmentRetrievalTask(options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Family, "Unknown planted family."),
         };
     }

@@ -13,32 +13,33 @@ public sealed record PlantedTaskOptions
     /// <see cref="Length"/>.</summary>
     public int K { get; init; } = 2;
 
-    /// <summary>Offset retrieval only: number of distinct values a retrieved token can take (classes per read-out; marker
-    /// location has Length classes). Default 64: more than a head of width 4 can carry for two tokens at once, so one
-    /// head cannot serve two read-outs.</summary>
-    public int Values { get; init; } = 64;
+    /// <summary>Number of distinct values a retrieved token can take (classes per read-out). Default 256: far more than
+    /// a head of width 4 can carry for two tokens at once, so one head cannot serve two read-outs (with 64 values, 2
+    /// heads solved one 3-offset task at 0.994 — docs/theory.md §8).</summary>
+    public int Values { get; init; } = 256;
 
     /// <summary>Number of random tokens after the [CLS] query slot. Default 12.</summary>
     public int Length { get; init; } = 12;
 
-    /// <summary>Marker location only: number of distinct filler tokens on the positions that hold no marker.</summary>
+    /// <summary>Segment retrieval only: number of distinct filler tokens on the positions that hold no value.</summary>
     public int Fillers { get; init; } = 16;
 
     /// <summary>Seed of the task itself (offsets); the examples are drawn from it and a split seed.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>The largest K the construction allows for these settings: one distinct position per read-out.</summary>
-    public int MaxK => Length;
+    /// <summary>The largest K the construction allows: one position per read-out for offset retrieval, segments of at
+    /// least two positions for segment retrieval.</summary>
+    public int MaxK => Family == PlantedFamily.SegmentRetrieval ? Length / 2 : Length;
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> whose parameter name is the invalid property.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(Family)) throw new ArgumentOutOfRangeException(nameof(Family), Family, "Family must be OffsetRetrieval or MarkerLocation.");
+        if (!Enum.IsDefined(Family)) throw new ArgumentOutOfRangeException(nameof(Family), Family, "Family must be OffsetRetrieval or SegmentRetrieval.");
         if (Length < 1) throw new ArgumentOutOfRangeException(nameof(Length), Length, "Length must be at least 1 token.");
         if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
         if (K > MaxK)
             throw new ArgumentOutOfRangeException(nameof(K), K,
-                $"K = {K} needs {K} distinct positions but the sequence has only Length = {Length}; K must be at most {MaxK}.");
+                $"K = {K} does not fit Length = {Length}: {(Family == PlantedFamily.SegmentRetrieval ? "segment retrieval needs segments of at least 2 positions" : "offset retrieval needs K distinct positions")}, so K must be at most {MaxK}.");
         if (Values < 2) throw new ArgumentOutOfRangeException(nameof(Values), Values, "Values must be at least 2.");
         if (Fillers < 1) throw new ArgumentOutOfRangeException(nameof(Fillers), Fillers, "Fillers must be at least 1.");
     }

@@ -25,15 +25,15 @@ public class PlantedSampleTests
     public void No_options_give_the_full_sweep_and_options_override_the_quick_preset()
     {
         var s = Parse();
-        s.Families.Should().Equal(PlantedFamily.OffsetRetrieval, PlantedFamily.MarkerLocation);
+        s.Families.Should().Equal(PlantedFamily.OffsetRetrieval, PlantedFamily.SegmentRetrieval);
         s.Ks.Should().Equal(1, 2, 3, 4, 6, 8);
         s.Seeds.Should().Equal(1, 2, 3);
         s.Out.Should().Be("runs/planted");
-        var q = Parse("--quick", "--k", "3", "--seeds", "9", "--family", "marker", "--workers", "2", "--steps", "10");
+        var q = Parse("--quick", "--k", "3", "--seeds", "9", "--family", "segment", "--workers", "2", "--steps", "10");
         q.Quick.Should().BeTrue();
         q.Ks.Should().Equal(3);
         q.Seeds.Should().Equal(9);
-        q.Families.Should().Equal(PlantedFamily.MarkerLocation);
+        q.Families.Should().Equal(PlantedFamily.SegmentRetrieval);
         q.Workers.Should().Be(2);
         q.Steps.Should().Be(10);
         q.Out.Should().Be("runs/planted-quick");
@@ -41,7 +41,7 @@ public class PlantedSampleTests
 
     [Theory]
     [InlineData("--k 13", "--length")]
-    [InlineData("--k 30 --family marker", "--marker-length")]
+    [InlineData("--segment-size 1 --family segment", "--segment-size")]
     [InlineData("--length 0", "--length")]
     [InlineData("--steps -5", "--steps")]
     [InlineData("--k 0", "--k")]
@@ -89,7 +89,7 @@ public class PlantedSampleTests
     public void Two_offsets_need_two_heads_one_head_scores_far_lower()
     {
         set_num_threads(1);
-        var s = new PlantedSettings { Steps = 400, DevExamples = 500 };
+        var s = new PlantedSettings().WithQuickPreset();
         var task = PlantedTask.Create(s.Task(PlantedFamily.OffsetRetrieval, 2, seed: 1));
         var one = PlantedTraining.Run(s, task, 1, 1, null, CPU);
         var two = PlantedTraining.Run(s, task, 1, 2, null, CPU);
@@ -116,7 +116,7 @@ public class PlantedSampleTests
             run.GetProperty("fixedHeadAccuracy").EnumerateObject().Select(p => int.Parse(p.Name)).Should().Equal(Enumerable.Range(1, 2 * k));
             run.GetProperty("minimalHeads").GetInt32().Should().Be(k, "the quick runs are long enough to show the knee at K");
             run.GetProperty("finalHeads").GetInt32().Should().BeGreaterThanOrEqualTo(1);
-            run.GetProperty("accuracy").GetDouble().Should().BeGreaterThan(1.0 / 64, "above chance");
+            run.GetProperty("accuracy").GetDouble().Should().BeGreaterThan(0.5, "far above chance (1/64 per read-out)");
         }
         json.RootElement.GetProperty("summary").GetProperty("Runs").GetInt32().Should().Be(2);
         File.Exists(Path.Combine(dir.Path, "knee.png")).Should().BeTrue();

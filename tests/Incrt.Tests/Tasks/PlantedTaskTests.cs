@@ -13,7 +13,7 @@ public class PlantedTaskTests
 
     [Theory]
     [InlineData(PlantedFamily.OffsetRetrieval)]
-    [InlineData(PlantedFamily.MarkerLocation)]
+    [InlineData(PlantedFamily.SegmentRetrieval)]
     public void Generate_gives_cls_first_sequences_of_length_plus_one_and_k_labels_in_range(PlantedFamily family)
     {
         var task = Task(family, 3);
@@ -40,7 +40,7 @@ public class PlantedTaskTests
 
     [Theory]
     [InlineData(PlantedFamily.OffsetRetrieval)]
-    [InlineData(PlantedFamily.MarkerLocation)]
+    [InlineData(PlantedFamily.SegmentRetrieval)]
     public void Same_seeds_give_the_same_examples_and_other_seeds_other_ones(PlantedFamily family)
     {
         var a = Task(family, 2).Generate(20, 3);
@@ -77,38 +77,45 @@ public class PlantedTaskTests
     }
 
     [Fact]
-    public void Marker_location_labels_a_hand_made_sequence_with_each_markers_position()
+    public void Segment_retrieval_labels_a_hand_made_sequence_with_the_value_in_each_segment()
     {
-        var task = (MarkerLocationTask)Task(PlantedFamily.MarkerLocation, 3);
-        var seq = Enumerable.Repeat(task.FillerOf(0), 13).ToArray();
+        var task = (SegmentRetrievalTask)Task(PlantedFamily.SegmentRetrieval, 3);
+        task.SegmentLength.Should().Be(4);
+        var seq = Enumerable.Repeat(task.FillerOf(1), 13).ToArray();
         seq[0] = PlantedTask.ClsId;
-        seq[9] = task.MarkerOf(0);
-        seq[2] = task.MarkerOf(1);
-        seq[12] = task.MarkerOf(2);
-        task.LabelsOf(seq).Should().Equal(8, 1, 11);
-        task.Classes.Should().Be(12, "the classes are the positions");
+        seq[3] = task.TokenOf(40);  // segment 0: positions 1-4
+        seq[5] = task.TokenOf(7);   // segment 1: positions 5-8
+        seq[12] = task.TokenOf(63); // segment 2: positions 9-12
+        task.LabelsOf(seq).Should().Equal(40, 7, 63);
     }
 
     [Fact]
-    public void Marker_location_puts_every_marker_exactly_once()
+    public void Segment_retrieval_puts_one_value_in_every_segment_at_varying_positions()
     {
-        var task = (MarkerLocationTask)Task(PlantedFamily.MarkerLocation, 6);
-        var data = task.Generate(200, 1);
+        var task = (SegmentRetrievalTask)Task(PlantedFamily.SegmentRetrieval, 4);
+        var data = task.Generate(300, 1);
+        var positionsInSegment0 = new HashSet<int>();
         for (int i = 0; i < data.Count; i++)
-            for (int j = 0; j < 6; j++)
-                data.Sequence(i).Count(t => t == task.MarkerOf(j)).Should().Be(1);
-        var seq = data.Sequence(0);
-        seq[Array.IndexOf(seq, task.MarkerOf(0))] = task.MarkerOf(1);
-        task.Invoking(t => t.LabelsOf(seq)).Should().Throw<ArgumentException>().WithMessage("*marker 1 appears twice*");
+        {
+            var seq = data.Sequence(i);
+            for (int j = 0; j < 4; j++)
+                seq.Skip(1 + j * 3).Take(3).Count(t => t >= task.TokenOf(0)).Should().Be(1);
+            positionsInSegment0.Add(Array.FindIndex(seq, 1, t => t >= task.TokenOf(0)));
+        }
+        positionsInSegment0.Should().BeEquivalentTo(new[] { 1, 2, 3 }, "the value moves within its segment");
+        var twice = data.Sequence(0);
+        twice[1] = twice[2] = twice[3] = task.TokenOf(5);
+        task.Invoking(t => t.LabelsOf(twice)).Should().Throw<ArgumentException>().WithMessage("*segment 0 holds two value tokens*");
     }
 
     [Theory]
-    [InlineData(13, 12, "K")]
-    [InlineData(0, 12, "K")]
-    [InlineData(2, 0, "Length")]
-    public void Impossible_settings_are_rejected_naming_the_setting(int k, int length, string name)
+    [InlineData(PlantedFamily.OffsetRetrieval, 13, 12, "K")]
+    [InlineData(PlantedFamily.SegmentRetrieval, 7, 12, "K")]
+    [InlineData(PlantedFamily.OffsetRetrieval, 0, 12, "K")]
+    [InlineData(PlantedFamily.OffsetRetrieval, 2, 0, "Length")]
+    public void Impossible_settings_are_rejected_naming_the_setting(PlantedFamily family, int k, int length, string name)
     {
-        var options = new PlantedTaskOptions { K = k, Length = length };
+        var options = new PlantedTaskOptions { Family = family, K = k, Length = length };
         options.Invoking(o => o.Validate()).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(name);
         FluentActions.Invoking(() => PlantedTask.Create(options)).Should().Throw<ArgumentOutOfRangeException>();
     }
