@@ -33,6 +33,8 @@ internal static class PlantedCommandLine
         var headDim = IntegerOption.AtLeast("--head-dim", $"Per-head width d_k = d_v (default {d.HeadDim}).", 1);
         var maxHeads = IntegerOption.AtLeast("--max-heads", $"Head cap of the INCRT runs (default {d.MaxHeads}).", 1);
         var factor = IntegerOption.AtLeast("--fixed-factor", $"Fixed-H curve: H = 1 … factor·K (default {d.FixedFactor}).", 1);
+        var heads = ListOption.Integers("--heads", "Probe: train only these fixed head counts (default all of 1 … factor·K).", minimum: 1);
+        var postNorm = new Option<bool>("--post-norm") { Description = "Post-norm blocks (a LayerNorm between the heads and the read-outs) instead of the default pre-norm." };
         var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-H curves (then minimalHeads is not measured)." };
         var noIncrt = new Option<bool>("--no-incrt") { Description = "Skip the INCRT runs grown from one head." };
         var workers = IntegerOption.AtLeast("--workers", $"Runs trained at the same time, one torch thread each (default {d.Workers}).", 1);
@@ -45,7 +47,7 @@ internal static class PlantedCommandLine
         var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic of the INCRT runs: Reference (default), MinorDirection, LeaveOneOut or None.", HelpName = "reference|minordirection|leaveoneout|none" };
 
         var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
-        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, shard, outcomes })
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, shard, outcomes })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -71,6 +73,8 @@ internal static class PlantedCommandLine
                 MaxHeads = p.GetValue(maxHeads) ?? s.MaxHeads,
                 FixedFactor = p.GetValue(factor) ?? s.FixedFactor,
                 Fixed = !p.GetValue(noFixed),
+                PreNorm = !p.GetValue(postNorm),
+                Heads = Given(p.GetValue(heads)),
                 Incrt = !p.GetValue(noIncrt),
                 Workers = p.GetValue(workers) ?? s.Workers,
                 Out = p.GetValue(output) ?? s.Out,

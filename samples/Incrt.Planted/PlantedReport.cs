@@ -44,7 +44,7 @@ internal static class PlantedReport
             {
                 families = s.Families.Select(PlantedSweep.Name), ks = s.Ks, seeds = s.Seeds, s.Steps, batchSize = s.BatchSize, learningRate = s.LearningRate,
                 values = s.Values, length = s.Length, segmentSize = s.SegmentSize, fillers = s.Fillers, dModel = s.DModel, headDim = s.HeadDim, maxHeads = s.MaxHeads,
-                fixedFactor = s.FixedFactor, kneeAccuracy = s.KneeAccuracy, kneeDrop = s.KneeDrop, workers = s.Workers,
+                fixedFactor = s.FixedFactor, preNorm = s.PreNorm, kneeAccuracy = s.KneeAccuracy, kneeDrop = s.KneeDrop, workers = s.Workers,
                 thresholds = s.ThresholdMode.ToString(), prune = s.Prune.ToString(),
                 accuracy = "fraction of held-out examples with all K read-outs right",
             },

@@ -11,7 +11,7 @@ internal sealed record PlantedSettings
     public IReadOnlyList<int> Seeds { get; init; } = new[] { 1, 2, 3 };
     /// <summary>Fixed-H curve: H = 1 … FixedFactor·K.</summary>
     public int FixedFactor { get; init; } = 2;
-    public int Values { get; init; } = 256;
+    public int Values { get; init; } = 64;
     /// <summary>Offset retrieval: random tokens after [CLS].</summary>
     public int Length { get; init; } = 12;
     /// <summary>Segment retrieval: positions per segment; the sequence has K segments (Length = K · SegmentSize).</summary>
@@ -39,6 +39,10 @@ internal sealed record PlantedSettings
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
     public bool Quick { get; init; }
+    /// <summary>Pre-norm blocks (no LayerNorm between the heads and the linear read-outs).</summary>
+    public bool PreNorm { get; init; } = true;
+    /// <summary>Only these fixed head counts (a partial curve, for probes); null = 1 … FixedFactor·K.</summary>
+    public IReadOnlyList<int>? Heads { get; init; }
     /// <summary>Worker mode: run only the jobs whose index i satisfies i mod Count = Index.</summary>
     public (int Index, int Count)? Shard { get; init; }
     /// <summary>Worker mode: append each job's outcome to this JSON-lines file.</summary>

@@ -24,7 +24,7 @@ internal static class PlantedSweep
             foreach (var seed in s.Seeds)
                 foreach (var k in s.Ks)
                 {
-                    if (s.Fixed) for (int h = 1; h <= s.FixedFactor * k; h++) jobs.Add(new PlantedJob(family, k, seed, h, false));
+                    if (s.Fixed) for (int h = 1; h <= s.FixedFactor * k; h++) if (s.Heads is null || s.Heads.Contains(h)) jobs.Add(new PlantedJob(family, k, seed, h, false));
                     if (s.Incrt) jobs.Add(new PlantedJob(family, k, seed, 1, true));
                 }
         return jobs;

@@ -36,7 +36,8 @@ internal static class PlantedTraining
     {
         var clock = Stopwatch.StartNew();
         var options = new IncrtModelOptions(task.VocabularySize, task.SequenceLength, DModel: s.DModel, HeadDim: s.HeadDim,
-            InitialHeads: heads, MaxHeads: Math.Max(s.MaxHeads, heads), Dropout: 0, Pooling: Pooling.Cls, Classes: task.Classes, Seed: (ulong)seed);
+            InitialHeads: heads, MaxHeads: Math.Max(s.MaxHeads, heads), Dropout: 0, Pooling: Pooling.Cls, Classes: task.Classes, Seed: (ulong)seed,
+            PreNorm: s.PreNorm);
         IncrtMultiOutputClassifier built;
         lock (InitLock)
         {

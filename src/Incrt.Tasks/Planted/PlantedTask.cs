@@ -10,10 +10,11 @@ namespace Incrt.Tasks.Planted;
 /// <remarks>
 /// Why one attention layer needs K heads (docs/theory.md §8): a softmax head returns a convex mix of value vectors of
 /// width d_v. A head that puts weight on two relevant positions returns a·v(x) + b·v(y) in d_v dimensions; with d_v
-/// small against the number of values (the defaults: d_v = 4, 256 values, so 65,536 pairs) a linear read-out cannot
-/// recover both tokens from it, so each read-out needs a head of its own. The weights a and b may depend on the two
-/// tokens (the keys see content), which is why the number of values must be large: with 64 values one seed of a
-/// 3-offset task was solved by 2 heads. The knee is measured, not assumed
+/// small against the number of values (the defaults: d_v = 4, 64 values, so 4,096 pairs) a linear read-out cannot
+/// recover both tokens from it, so each read-out needs a head of its own. Two conditions matter, both measured
+/// (docs/theory.md §8): the read-out must be linear in the heads' outputs (no LayerNorm between them: use pre-norm
+/// blocks), and the number of values must be large against d_v (the weights a and b may depend on the tokens, since
+/// the keys see content, which lets a head carry part of a second token). The knee is measured, not assumed
 /// (samples/Incrt.Planted).
 /// </remarks>
 public abstract class PlantedTask

@@ -13,10 +13,10 @@ public sealed record PlantedTaskOptions
     /// <see cref="Length"/>.</summary>
     public int K { get; init; } = 2;
 
-    /// <summary>Number of distinct values a retrieved token can take (classes per read-out). Default 256: far more than
-    /// a head of width 4 can carry for two tokens at once, so one head cannot serve two read-outs (with 64 values, 2
-    /// heads solved one 3-offset task at 0.994 — docs/theory.md §8).</summary>
-    public int Values { get; init; } = 256;
+    /// <summary>Number of distinct values a retrieved token can take (classes per read-out). Default 64: more than a head
+    /// of width 4 can carry for two tokens at once through a linear read-out, so one head cannot serve two read-outs
+    /// (docs/theory.md §8 measures where this holds).</summary>
+    public int Values { get; init; } = 64;
 
     /// <summary>Number of random tokens after the [CLS] query slot. Default 12.</summary>
     public int Length { get; init; } = 12;

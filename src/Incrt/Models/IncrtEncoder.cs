@@ -30,7 +30,7 @@ public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>
         emb_norm = nn.LayerNorm(options.DModel, device: device);
         emb_drop = nn.Dropout(options.Dropout);
         blocks = new ModuleList<IncrtBlock>(Enumerable.Range(0, options.Layers)
-            .Select(i => new IncrtBlock(options.Attention(i, device), options.FeedForward, options.Dropout, $"block{i}")).ToArray());
+            .Select(i => new IncrtBlock(options.Attention(i, device), options.FeedForward, options.Dropout, $"block{i}", options.PreNorm)).ToArray());
         RegisterComponents();
     }
 

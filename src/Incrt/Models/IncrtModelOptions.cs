@@ -34,6 +34,10 @@ public enum Pooling
 /// long sequences on CPU: with a non-zero attention dropout LibTorch's CPU <c>scaled_dot_product_attention</c> leaves its
 /// fused kernel for the unfused path that materialises every (T × T) weight matrix — measured 5.6–6.5× slower per training
 /// step at T = 425, 8 heads (samples/Incrt.SarsCov2/README.md).</param>
+/// <param name="PreNorm">Block layout: false (default) = post-norm X ← LN(X + Attn(X)) as in the reference code; true =
+/// pre-norm X ← X + Attn(LN(X)), which leaves the residual stream un-normalised, so a linear read-out sees the heads'
+/// outputs as a linear sum (the planted tasks need this: a LayerNorm before the read-out lets fewer heads than
+/// offsets unmix them, docs/theory.md §8).</param>
 public sealed record IncrtModelOptions(
     long VocabSize,
     long MaxLength,
@@ -48,7 +52,8 @@ public sealed record IncrtModelOptions(
     Pooling Pooling = Pooling.Cls,
     int Classes = 2,
     ulong Seed = 0,
-    double? AttentionDropout = null)
+    double? AttentionDropout = null,
+    bool PreNorm = false)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
