@@ -27,7 +27,7 @@ internal static class Sst2App
         var err = error ?? Console.Error;
         var d = new Sst2Settings();
         var data = new Option<string?>("--data") { Description = "Training: a folder with train.tsv and dev.tsv, or the shared data folder holding sst2/ (default: <repo>/../shared/data, or $INCRT_DATA). With --eval: the TSV file to score (default: the dev file)." };
-        var outDir = new Option<string>("--out") { Description = "Output folder (results.json, plot, trace, checkpoint).", DefaultValueFactory = _ => d.Out };
+        var outDir = new Option<string?>("--out") { Description = $"Output folder (results.json, plot, trace, checkpoint); default {d.Out}, with --quick {Sst2Settings.QuickOut}." };
         var epochs = new Option<int?>("--epochs") { Description = $"Passes over the training data (default {d.Epochs}; --quick 1; --full 10)." };
         var full = new Option<bool>("--full") { Description = "Longer run: 10 epochs (≈3× the default time)." };
         var quick = new Option<bool>("--quick") { Description = "Smoke run: a seeded 20,000-row subset of train, 1 epoch (313 steps)." };
@@ -68,7 +68,7 @@ internal static class Sst2App
             bool isQuick = p.GetValue(quick);
             var s = new Sst2Settings
             {
-                Data = p.GetValue(data), Out = p.GetValue(outDir)!,
+                Data = p.GetValue(data), Out = p.GetValue(outDir) ?? (isQuick ? Sst2Settings.QuickOut : d.Out),
                 Epochs = p.GetValue(epochs) ?? (isQuick ? 1 : p.GetValue(full) ? 10 : d.Epochs),
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
@@ -218,18 +218,20 @@ internal static class Sst2App
 
     private static int Evaluate(string checkpoint, Sst2Settings s, Device device, TextWriter log)
     {
+        // The scored file first: a bad or header-only file is an error before anything is loaded.
+        string file = s.Data is { } given && File.Exists(given) ? given : Sst2Data.ResolveFiles(s.Data).Dev;
+        var rows = LabeledTextTsv.Read(file);
         var loaded = IncrtCheckpoint.Load(checkpoint, device);
         using var model = loaded.Model;
         var md = loaded.Metadata;
         var folder = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
         var vocab = WordVocabulary.Load(Path.Combine(folder, md.TryGetValue("vocabulary", out var v) ? v : Sst2Pipeline.VocabularyFile));
         int maxLength = md.TryGetValue("maxLength", out var m) ? int.Parse(m, Inv) : (int)model.Options.MaxLength;
-        string file = s.Data is { } given && File.Exists(given) ? given : Sst2Data.ResolveFiles(s.Data).Dev;
-        var rows = LabeledTextTsv.Read(file);
         var ids = rows.Select(r => vocab.Encode(r.Text, maxLength, addCls: true)).ToArray();
         var result = Trainer.Evaluate(model, Sst2Pipeline.EvalBatcher(ids, rows, device));
         log.WriteLine($"checkpoint {Path.GetFullPath(checkpoint)}: heads per layer [{string.Join(", ", loaded.HeadCounts)}], {model.ParameterCount():N0} parameters");
-        log.WriteLine($"scored {rows.Count:N0} sentences from {Path.GetFullPath(file)}");
+        long tokens = ids.Sum(x => (long)x.Length - 1), unknown = ids.Sum(x => x.Skip(1).LongCount(id => id == WordVocabulary.UnknownId));
+        log.WriteLine(string.Create(Inv, $"scored {rows.Count:N0} sentences from {Path.GetFullPath(file)}; {unknown:N0} of {tokens:N0} words ({(double)unknown / Math.Max(1, tokens):P1}) are not in the training vocabulary"));
         log.Write(Sst2Pipeline.Describe(result));
         if (md.TryGetValue("devSha256", out var sha) && sha == Sst2Pipeline.Sha256(file) && md.TryGetValue("devAccuracy", out var acc))
         {

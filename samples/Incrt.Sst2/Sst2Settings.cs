@@ -7,6 +7,9 @@ internal sealed record Sst2Settings
 {
     public string? Data { get; init; }
     public string Out { get; init; } = Path.Combine("runs", "sst2");
+
+    /// <summary>Default output folder of <c>--quick</c>, so a smoke run never overwrites the full run's checkpoint.</summary>
+    public static readonly string QuickOut = Path.Combine("runs", "sst2-quick");
     public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 64;
     public long DModel { get; init; } = 128;

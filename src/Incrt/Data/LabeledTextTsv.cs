@@ -84,6 +84,9 @@ public static class LabeledTextTsv
             };
             result.Add(new LabeledText(text, label));
         }
+        // A header with nothing under it is a mistake (a truncated export, the wrong file), not an empty score.
+        if (result.Count == 0)
+            throw new DatasetFormatException(sourceName, 1, $"the file has the header but no data rows; expected at least one 'text<TAB>label' line after '{Escape(Header)}'.");
         return result;
     }
 

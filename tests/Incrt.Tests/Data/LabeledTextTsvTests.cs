@@ -53,6 +53,7 @@ public class LabeledTextTsvTests
     [InlineData("sentence\tlabel\ngood\t1\n\n", 3, "exactly one tab")]
     [InlineData("text\tlabel\ngood\t1\n", 1, "header")]
     [InlineData("", 1, "header")]
+    [InlineData("sentence\tlabel\n", 1, "no data rows")]
     public void Malformed_line_throws_with_file_line_number_and_expectation(string content, int line, string expectation)
     {
         using var dir = new TempDirectory();

@@ -1,0 +1,22 @@
+using FluentAssertions;
+using Incrt.Sst2;
+using Incrt.Tests.Data;
+using Xunit;
+
+namespace Incrt.Tests.Samples;
+
+/// <summary>SST-2 <c>--eval</c> and <c>--quick</c> input handling that does not need a trained model.</summary>
+public class Sst2EvalInputTests
+{
+    [Fact]
+    public void Eval_on_a_header_only_file_exits_2_naming_the_file_instead_of_printing_accuracy_NaN()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("empty.tsv", "sentence\tlabel\n");
+        var log = new StringWriter();
+        var err = new StringWriter();
+        Sst2App.Run(["--eval", Path.Combine(dir.Path, "model.incrt"), "--data", file], log, err, consoleLogging: false).Should().Be(2);
+        err.ToString().Should().StartWith("error:").And.Contain(file).And.Contain("no data rows");
+        log.ToString().Should().NotContain("NaN");
+    }
+}
