@@ -150,6 +150,7 @@ public class HeadControllerTests
         layer.forward(bad);
         events.AddRange(controller.Step(1));
         using (no_grad()) AttentionTestHelpers.Params(layer)["in_proj_weight"][0, 0, 0, 0] = tensor(float.NaN);
+        paramsBefore[0][0, 0, 0, 0] = tensor(float.NaN);       // the expected in_proj_weight: poisoned, otherwise unchanged
         layer.forward(x);
         events.AddRange(controller.Step(2));
 
@@ -157,7 +158,8 @@ public class HeadControllerTests
         layer.HeadCount.Should().Be(1);
         controller.Basis(0).Count.Should().Be(0);
         HeadSurgery.CollectSlots(layer, opt).Where(s => s.Get() is not null).Select(s => s.Get()!).Zip(stateBefore).Should().OnlyContain(p => p.First.Same(p.Second));
-        layer.parameters().Skip(1).Zip(paramsBefore.Skip(1)).Should().OnlyContain(p => p.First.Same(p.Second));
+        layer.parameters().Zip(paramsBefore).Should().OnlyContain(p => p.First.detach().SameOrBothNaN(p.Second),
+            "every parameter, the poisoned one included, is untouched");
     }
 
     [Fact]
