@@ -16,8 +16,8 @@ namespace Incrt.Control;
 /// <remarks>
 /// Each layer has its own estimator state, captured basis Q, calibration, dwell timer and prune counters. The first
 /// <see cref="ControllerOptions.CalibrationCalls"/> calls only collect ‖A_res‖_F for Γ(0) (unless θ_w is given).
-/// A call whose loss, layer input, motor or spectrum is not finite changes nothing and is reported as
-/// <see cref="HeadEventKind.SkippedNonFinite"/>.
+/// A call whose loss, layer input, any parameter of the layer (every weight and bias), motor or spectrum is not
+/// finite changes nothing and is reported as <see cref="HeadEventKind.SkippedNonFinite"/>.
 /// </remarks>
 public sealed class HeadController : IDisposable
 {
@@ -279,6 +279,9 @@ public sealed class HeadController : IDisposable
             if (x is null) { _lastDecision = "no-input"; return null; }
 
             using var scope = NewDisposeScope();
+            // The spectrum only sees the input and W_Q, W_K; a non-finite W_V, W_O or bias would leave it finite.
+            if (!x.isfinite().all().item<bool>()) return Skip(step, call, "input");
+            if (Layer.parameters().Any(p => !p.isfinite().all().item<bool>())) return Skip(step, call, "weights");
             var (c, _) = Covariance(x, mask);
             var motor = Layer.Motor().to(ScalarType.Float64);
             // sym(C·M_a) once: its projection is A_res, its norm the relative threshold's reference energy.

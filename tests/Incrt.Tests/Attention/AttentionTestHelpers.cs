@@ -64,4 +64,8 @@ internal static class TensorSame
     /// <summary>Same shape and every element equal (bit-identical for finite values).</summary>
     public static bool Same(this Tensor a, Tensor b) =>
         a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    /// <summary>Same shape and every element equal, NaN matching NaN (for tensors that were poisoned on purpose).</summary>
+    public static bool SameOrBothNaN(this Tensor a, Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && (a.eq(b) | (a.isnan() & b.isnan())).all().item<bool>();
 }

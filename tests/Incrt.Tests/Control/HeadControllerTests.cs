@@ -115,18 +115,28 @@ public class HeadControllerTests
         var x = PlantedInput(4);
         using var layer = Layer(maxHeads: 10);
         double lambda = ExactLambdaMax(layer, x);
-        using var controller = new HeadController(new[] { layer }, null, Exact(theta: 1e-6 * lambda));
-        var rng = new Random(3);
+        // Every call wants to grow, and every head is redundant (φ_g huge): heads are pruned once 4 calls old.
+        var options = Exact(theta: 1e-6 * lambda) with { Prune = PruneStatistic.Reference, PhiG = 1e9, PruneWindow = 2, PruneAgeGuard = 4 };
+        using var controller = new HeadController(new[] { layer }, null, options);
+        var events = new List<HeadEvent>();
+        var everOwned = new HashSet<long>();
         for (int s = 0; s < 25; s++)
         {
             layer.forward(x);
-            controller.Step(s);
+            events.AddRange(controller.Step(s));
             var q = controller.Basis(0).Matrix;
+            var owners = controller.BasisOwners(0);
+            owners.Should().HaveCount((int)q.shape[1]).And.OnlyHaveUniqueItems()
+                .And.BeSubsetOf(layer.HeadIds, "a pruned head's column leaves Q with it");
+            everOwned.UnionWith(owners);
             if (q.shape[1] == 0) continue;
             var gram = q.t().matmul(q);
             (gram - eye(q.shape[1], dtype: ScalarType.Float64)).abs().max().item<double>().Should().BeLessThan(1e-10);
         }
-        controller.Basis(0).Count.Should().Be(layer.HeadCount - 1, "each grown head owns one column; the initial head none");
+        events.Should().Contain(e => e.Kind == HeadEventKind.Grew);
+        var pruned = events.Where(e => e.Kind == HeadEventKind.Pruned).Select(e => e.HeadId).ToList();
+        pruned.Should().Contain(id => everOwned.Contains(id), "a head that owned a Q column was pruned");
+        controller.BasisOwners(0).Should().NotIntersectWith(pruned);
     }
 
     [Fact]
@@ -150,6 +160,7 @@ public class HeadControllerTests
         layer.forward(bad);
         events.AddRange(controller.Step(1));
         using (no_grad()) AttentionTestHelpers.Params(layer)["in_proj_weight"][0, 0, 0, 0] = tensor(float.NaN);
+        paramsBefore[0][0, 0, 0, 0] = tensor(float.NaN);       // the expected in_proj_weight: poisoned, otherwise unchanged
         layer.forward(x);
         events.AddRange(controller.Step(2));
 
@@ -157,7 +168,8 @@ public class HeadControllerTests
         layer.HeadCount.Should().Be(1);
         controller.Basis(0).Count.Should().Be(0);
         HeadSurgery.CollectSlots(layer, opt).Where(s => s.Get() is not null).Select(s => s.Get()!).Zip(stateBefore).Should().OnlyContain(p => p.First.Same(p.Second));
-        layer.parameters().Skip(1).Zip(paramsBefore.Skip(1)).Should().OnlyContain(p => p.First.Same(p.Second));
+        layer.parameters().Zip(paramsBefore).Should().OnlyContain(p => p.First.detach().SameOrBothNaN(p.Second),
+            "every parameter, the poisoned one included, is untouched");
     }
 
     [Fact]

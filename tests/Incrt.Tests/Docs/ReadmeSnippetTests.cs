@@ -57,7 +57,10 @@ public class ReadmeSnippetTests
 
         controller.Calls.Should().Be(8);
         controller.Trace.Rows.Should().HaveCount(8);
-        model.GrowableLayers[0].HeadCount.Should().BeGreaterThanOrEqualTo(1);
+        int grown = controller.Trace.Rows.Count(r => r.Decision == "grew"), pruned = controller.Trace.Rows.Count(r => r.Decision == "pruned");
+        model.GrowableLayers[0].HeadCount.Should().Be(1 + grown - pruned, "the head count follows the reported decisions");
+        HeadSurgery.CollectSlots(model.GrowableLayers[0], optimizer).Select(s => s.Get()).Where(t => t is not null)
+            .Should().OnlyContain(t => t!.shape[0] == model.GrowableLayers[0].HeadCount);
     }
 
     [Fact]

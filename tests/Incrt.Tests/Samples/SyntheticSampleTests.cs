@@ -25,7 +25,8 @@ public class SyntheticSampleTests
             {
                 run.GetProperty("PredictedHeads").GetInt32().Should().BeGreaterThan(0);
                 run.GetProperty("ObservedHeads").GetInt32().Should().BeGreaterThan(0);
-                run.GetProperty("Sufficient").ValueKind.Should().BeOneOf(JsonValueKind.True, JsonValueKind.False);
+                // Sufficient is Theorem 1's λmax ≤ θ_w at the end: it must agree with the reported ratio λmax / θ_w.
+                run.GetProperty("Sufficient").GetBoolean().Should().Be(run.GetProperty("EnergyRatio").GetDouble() <= 1);
             }
         }
         finally

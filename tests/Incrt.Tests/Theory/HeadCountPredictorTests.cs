@@ -76,13 +76,37 @@ public class HeadCountPredictorTests
         a.Gamma0.Should().BeGreaterThan(0);
         a.ThetaW.Should().BeApproximately(0.1 * a.Gamma0, 1e-12 * a.Gamma0);
         a.LogRatio.Should().BeApproximately(Math.Log(10), 1e-9);
-        a.PredictedHeads.Should().Be(1 + HeadCountPredictor.GreedyGrowths(a.Gamma0, a.ThetaW, a.KappaSquared, a.Constant));
+        a.PredictedHeads.Should().Be(1 + GreedyByIteration(a.Gamma0, a.ThetaW, a.KappaSquared, a.Constant),
+            "the prediction is the greedy count, here counted step by step instead of by the library's closed form");
         a.KappaSquared.Should().Be(a.KappaSquaredOf(HeadCountPredictor.DefaultMeasure));
         new[] { a.TaskOperatorRank, a.InitialOperatorRank, a.CovarianceRank }.Should().OnlyContain(r => r >= 1 && r <= 16);
 
         var explicitTheta = Predict(model, batches, new ControllerOptions { CalibrationCalls = 4, ThetaW = a.Gamma0 / 100 });
         explicitTheta.ThetaW.Should().Be(a.Gamma0 / 100);
         explicitTheta.PredictedHeads.Should().BeGreaterThanOrEqualTo(a.PredictedHeads);
+    }
+
+    /// <summary>The definition, one growth at a time: each growth removes the fraction c/κ² of the energy left (all of it
+    /// when c ≥ κ²) until it is at most θ_w.</summary>
+    private static int GreedyByIteration(double gamma0, double thetaW, double kappaSquared, double constant)
+    {
+        int k = 0;
+        for (double energy = gamma0; energy > thetaW * (1 + 1e-12); k++)
+            energy = constant >= kappaSquared ? 0 : energy * (1 - constant / kappaSquared);
+        return k;
+    }
+
+    [Theory]
+    [InlineData(100, 1, 2, 1, 7)]      // 100·0.5⁷ = 0.78 ≤ 1 < 100·0.5⁶
+    [InlineData(8, 1, 2, 1, 3)]        // 8·0.5³ = 1 exactly: the boundary counts as reached
+    [InlineData(1, 2, 1, 1, 0)]        // already below θ_w
+    [InlineData(10, 1, 1, 2, 1)]       // c ≥ κ²: one growth removes everything
+    [InlineData(50, 1, 10, 1, 38)]     // 50·0.9³⁸ = 0.91 ≤ 1 < 50·0.9³⁷ = 1.01
+    public void Greedy_growths_is_the_smallest_count_that_brings_the_energy_to_theta(double gamma0, double theta, double kappa2,
+        double c, int expected)
+    {
+        HeadCountPredictor.GreedyGrowths(gamma0, theta, kappa2, c).Should().Be(expected);
+        GreedyByIteration(gamma0, theta, kappa2, c).Should().Be(expected);
     }
 
     [Fact]
