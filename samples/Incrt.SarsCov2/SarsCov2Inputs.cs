@@ -24,7 +24,7 @@ public sealed record SampleSplits(string Source, IReadOnlyList<string> Labels, I
 /// </summary>
 public static class SarsCov2Inputs
 {
-    /// <summary>The training augmentation used by <c>--augment</c>: keep-probability 0.75–1, background mean 0–20,
+    /// <summary>The training augmentation used by <c>--augment</c>: keep-probability 0.6–1, background mean 0–20,
     /// unknown-run probability 0–1, longest unknown run 12–60 residues, drawn per training sequence.</summary>
     public static SpikeSimulationRanges Augmentation { get; } = new();
 

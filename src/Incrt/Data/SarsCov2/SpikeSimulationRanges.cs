@@ -8,8 +8,8 @@ namespace Incrt.Data.SarsCov2;
 /// </summary>
 public sealed record SpikeSimulationRanges
 {
-    /// <summary>Lowest <see cref="SpikeSimulationOptions.MutationPresenceProbability"/>. Default 0.75.</summary>
-    public double MinPresence { get; init; } = 0.75;
+    /// <summary>Lowest <see cref="SpikeSimulationOptions.MutationPresenceProbability"/>. Default 0.6.</summary>
+    public double MinPresence { get; init; } = 0.6;
 
     /// <summary>Highest <see cref="SpikeSimulationOptions.MutationPresenceProbability"/>. Default 1.</summary>
     public double MaxPresence { get; init; } = 1.0;
