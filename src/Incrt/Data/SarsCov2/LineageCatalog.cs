@@ -65,8 +65,12 @@ public sealed partial class LineageCatalog
         }
         foreach (var l in lineages)
         {
-            _parents[l.Name] = l.ParentNames.Count > 0 ? l.ParentNames
-                : PangoParent(l.Name) is { } p ? [p] : [];
+            // Rows that name only a Nextstrain clade (BA.3.2 → 21M, whose rows hold just the clade marker N679K) miss
+            // the Pango ancestor that carries the profile (BA.3); a Pango parent in the table comes first.
+            var pango = PangoParent(l.Name);
+            _parents[l.Name] = l.ParentNames.Count == 0 ? (pango is null ? [] : [pango])
+                : pango is not null && !pango.StartsWith(NextstrainPrefix, StringComparison.Ordinal) && !l.ParentNames.Any(p => TryResolve(p) == pango)
+                    ? [pango, .. l.ParentNames] : l.ParentNames;
             foreach (var raw in _parents[l.Name]) ResolveParent(raw);
         }
     }
@@ -116,8 +120,9 @@ public sealed partial class LineageCatalog
     }
 
     /// <summary>
-    /// The parent names of a lineage: its rows' <c>parent_lineage</c> values when it has any, else its Pango parent
-    /// (<see cref="PangoParent"/>), else none (Wuhan-Hu-1).
+    /// The parent names of a lineage: its Pango parent (<see cref="PangoParent"/>) when that is a lineage of the table
+    /// its rows do not already name, then its rows' <c>parent_lineage</c> values; with no rows' parent, the Pango parent
+    /// alone (which may be a Nextstrain clade, <c>B.1</c> → <c>Nextstrain 20A</c>); else none (Wuhan-Hu-1).
     /// </summary>
     /// <param name="name">Lineage name.</param>
     public IReadOnlyList<string> ParentsOf(string name) => _parents.TryGetValue(name, out var p) ? p : Get(name).ParentNames;

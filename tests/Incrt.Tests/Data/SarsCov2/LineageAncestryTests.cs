@@ -41,7 +41,21 @@ public class LineageAncestryTests(ITestOutputHelper output)
         Catalog.GetAncestors("AY.4.2").Should().ContainInOrder("AY.4", "B.1.617.2", "Nextstrain 20A");
         Catalog.GetAncestors("B.1.1.529").Should().Contain("Nextstrain 20A");
         ProfileNames("A.23.1").Should().NotContain("D614G");
+        Catalog.ParentsOf("BA.3.2").Should().Equal("BA.3", "Nextstrain 21M");
+        ProfileNames("BA.3.2").Should().Contain(ProfileNames("BA.3")).And.Contain("D1184E", "BA.3.2 = B.1.1.529.3.2, not just the 21M clade marker");
         Catalog.UnresolvedParents.Should().Equal("Nextstrain 19A");
+    }
+
+    [Theory]
+    [MemberData(nameof(Tasks))]
+    public void Every_Omicron_lineage_carries_the_shared_B11529_set(string task)
+    {
+        var core = Catalog.GetProfile("B.1.1.529").Where(m => m.Position is 373 or 375 or 440 or 498 or 501 or 505 or 764 or 796 or 954 or 969).ToList();
+        foreach (var c in new SarsCov2TaskBuilder(Catalog).GetClasses(SarsCov2TaskBuilder.ParseTask(task)))
+        {
+            foreach (var lineage in c.Lineages.Where(l => Catalog.Get(l).WhoLabel == "Omicron"))
+                Catalog.GetProfile(lineage).Should().Contain(core, $"{lineage} descends from B.1.1.529");
+        }
     }
 
     [Fact]
