@@ -154,7 +154,7 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         var root = json.RootElement;
         root.GetProperty("settings").GetProperty("quick").GetBoolean().Should().BeTrue();
         root.GetProperty("data").GetProperty("test").GetInt32().Should().Be(50, "10% of 100 per class, 5 classes");
-        root.GetProperty("test").GetProperty("macroF1").GetDouble().Should().BeGreaterThan(0.6, "chance is 0.2; the quick run scored 0.88 when measured");
+        root.GetProperty("test").GetProperty("macroF1").GetDouble().Should().BeGreaterThan(0.6, "chance is 0.2; the quick run scored 0.844 when measured (README)");
         root.GetProperty("heads").GetProperty("final")[0].GetInt32().Should().BeGreaterThan(1, "the controller grows from one head");
     }
 
