@@ -7,13 +7,19 @@ using static TorchSharp.torch;
 namespace Incrt.SarsCov2;
 
 /// <summary>What the bag-of-k-mers baseline measured.</summary>
+/// <param name="Model">The fitted model (save it with <see cref="BagOfKmersModel.Save"/>, score more data with it).</param>
 /// <param name="Test">Test-set metrics.</param>
 /// <param name="ValidationAccuracy">Validation accuracy at the end (NaN without a validation split).</param>
-/// <param name="Features">Feature count (distinct training k-mers).</param>
-/// <param name="Parameters">Weights + biases of the linear layer.</param>
 /// <param name="Steps">Full-batch optimizer steps.</param>
 /// <param name="Seconds">Wall time (featurisation + training + evaluation).</param>
-public sealed record BagOfKmersResult(ClassificationMetrics Test, double ValidationAccuracy, int Features, long Parameters, int Steps, double Seconds);
+public sealed record BagOfKmersResult(BagOfKmersModel Model, ClassificationMetrics Test, double ValidationAccuracy, int Steps, double Seconds)
+{
+    /// <summary>Feature count (distinct training k-mers).</summary>
+    public int Features => Model.Features;
+
+    /// <summary>Weights + biases of the linear layer.</summary>
+    public long Parameters => Model.Parameters;
+}
 
 /// <summary>
 /// The classic baseline: each sequence becomes the binary vector of which overlapping (stride 1) k-mers it contains,
@@ -47,59 +53,39 @@ public static class BagOfKmersBaseline
         ArgumentNullException.ThrowIfNull(labels);
         var clock = Stopwatch.StartNew();
         var tokenizer = KmerTokenizer.Fit(train.Select(r => r.Sequence), k, stride: 1);
-        int specials = KmerTokenizer.ClsId + 1; // [PAD], [UNK], [CLS] are not features
-        int features = tokenizer.VocabularySize - specials;
+        var kmers = tokenizer.Vocabulary.Skip(KmerTokenizer.ClsId + 1).ToList(); // [PAD], [UNK], [CLS] are not features
+        int features = kmers.Count;
+        var index = kmers.Select((m, i) => (m, i)).ToDictionary(p => p.m, p => p.i, StringComparer.Ordinal);
 
-        float[] Featurise(IReadOnlyList<(string Sequence, int Label)> split)
+        var x = new float[train.Count * features];
+        for (int i = 0; i < train.Count; i++)
         {
-            var x = new float[split.Count * features];
-            for (int i = 0; i < split.Count; i++)
+            foreach (int f in BagOfKmersModel.PresentFeatures(train[i].Sequence, k, index)) x[i * features + f] = 1f;
+        }
+
+        float[] weights, bias;
+        using (var scope = NewDisposeScope())
+        {
+            manual_seed(seed);
+            var xt = tensor(x, [train.Count, features]).to(device);
+            var yt = tensor(train.Select(r => (long)r.Label).ToArray()).to(device);
+            using var linear = nn.Linear(features, labels.Count).to(device);
+            using var optimizer = optim.AdamW(linear.parameters(), lr: learningRate, weight_decay: weightDecay);
+            linear.train();
+            for (int s = 0; s < steps; s++)
             {
-                var kmers = tokenizer.Split(split[i].Sequence);
-                if (kmers.Count == 0) continue;
-                foreach (var kmer in kmers)
-                {
-                    int id = tokenizer.TokenToId(kmer);
-                    if (id >= specials) x[i * features + id - specials] = 1f;
-                }
+                using var stepScope = NewDisposeScope();
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(linear.forward(xt), yt);
+                loss.backward();
+                optimizer.step();
             }
-            return x;
+            weights = linear.weight!.detach().cpu().data<float>().ToArray();
+            bias = linear.bias!.detach().cpu().data<float>().ToArray();
         }
-
-        using var scope = NewDisposeScope();
-        manual_seed(seed);
-        Tensor Features(IReadOnlyList<(string Sequence, int Label)> split) => tensor(Featurise(split), [split.Count, features]).to(device);
-        var xt = Features(train);
-        var yt = tensor(train.Select(r => (long)r.Label).ToArray()).to(device);
-
-        var linear = nn.Linear(features, labels.Count).to(device);
-        var optimizer = optim.AdamW(linear.parameters(), lr: learningRate, weight_decay: weightDecay);
-        linear.train();
-        for (int s = 0; s < steps; s++)
-        {
-            using var stepScope = NewDisposeScope();
-            optimizer.zero_grad();
-            var loss = nn.functional.cross_entropy(linear.forward(xt), yt);
-            loss.backward();
-            optimizer.step();
-        }
-        linear.eval();
-
-        long[,] Confusion(IReadOnlyList<(string Sequence, int Label)> split)
-        {
-            var confusion = new long[labels.Count, labels.Count];
-            if (split.Count == 0) return confusion;
-            using var noGrad = no_grad();
-            var predicted = linear.forward(Features(split)).argmax(1).cpu().data<long>().ToArray();
-            for (int i = 0; i < split.Count; i++) confusion[split[i].Label, predicted[i]]++;
-            return confusion;
-        }
-
-        var testMetrics = ClassificationMetrics.From(labels, Confusion(test));
-        double validationAccuracy = validation.Count == 0 ? double.NaN : ClassificationMetrics.From(labels, Confusion(validation)).Accuracy;
-        long parameters = linear.parameters().Sum(p => p.numel());
-        linear.Dispose();
-        optimizer.Dispose();
-        return new BagOfKmersResult(testMetrics, validationAccuracy, features, parameters, steps, clock.Elapsed.TotalSeconds);
+        var model = new BagOfKmersModel(k, labels, kmers, weights, bias);
+        var testMetrics = model.Score(test);
+        double validationAccuracy = validation.Count == 0 ? double.NaN : model.Score(validation).Accuracy;
+        return new BagOfKmersResult(model, testMetrics, validationAccuracy, steps, clock.Elapsed.TotalSeconds);
     }
 }

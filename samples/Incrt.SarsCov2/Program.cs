@@ -34,20 +34,23 @@ var batchSize = Opt("--batch-size", "Training batch size.", d.BatchSize, nameof(
 var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the steps, then cosine).", d.LearningRate, nameof(d.LearningRate));
 var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
 var device = Opt("--device", "cpu, cuda, cuda:N or auto.", d.Device, nameof(d.Device));
-var output = Opt("--out", "Output folder (results.json, model.incrt, vocab.txt, test.tsv, training.png, confusion.png, trace.csv).", d.Out, nameof(d.Out));
+var output = Opt<string?>("--out", "Output folder (results.json, model.incrt, vocab.txt, bow.json, test.tsv, training.png, confusion.png, trace.csv); default runs/sarscov2, runs/sarscov2-quick with --quick, and with --eval the folder of the evaluated file.", null, nameof(d.Out));
+var augment = Opt("--augment", "Training-time augmentation: simulate each training sequence with its own simulator settings (keep-probability 0.6-1, background 0-20, unknown-run probability 0-1, runs up to 12-60 aa); validation and test keep the defaults. --augment false trains at the defaults only.", d.Augment, nameof(d.Augment));
+var gridPerClass = Opt("--grid-per-class", "Robustness grid: sequences per class in each test set simulated with shifted settings (0 = no grid; simulated tasks only).", d.GridPerClass, nameof(d.GridPerClass));
+var profiles = Opt("--profiles", "Print each class's lineages with their full mutation profiles (ancestry resolved) and stop.", false, nameof(d.Profiles));
 var data = Opt<string?>("--data", "Data folder: the shared data folder or its sarscov2 subfolder (default: INCRT_DATA or ../shared/data beside the checkout). With --eval, a TSV file here is the labelled data (same as --input-tsv).", null, nameof(d.Data));
 var writeTsv = Opt<string?>("--write-tsv", "Also write the (simulated or read) data as id\\tlabel\\tsequence to this path.", null, nameof(d.WriteTsv));
 var noTrain = Opt("--no-train", "With --write-tsv: stop after writing the data.", false, nameof(d.NoTrain));
 var inputTsv = Opt<string?>("--input-tsv", "Your data: a TSV with header id\\tlabel\\tsequence (split 80/10/10 per label by --seed).", null, nameof(d.InputTsv));
 var fasta = Opt<string?>("--fasta", "Your data: a protein FASTA (needs --labels).", null, nameof(d.Fasta));
 var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CSV, e.g. an NCBI Virus export with Accession and Pangolin columns).", null, nameof(d.Labels));
-var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it) to evaluate on every record of --input-tsv or --fasta/--labels.", null, nameof(d.Eval));
-var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer frequencies → linear layer, AdamW) on the same split.", false, nameof(d.BaselineBow));
+var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it; bow.json beside it is scored too) or a saved baseline (bow.json) to evaluate on every record of --input-tsv (or --data <tsv>) or --fasta/--labels.", null, nameof(d.Eval));
+var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer presence → linear layer, AdamW) on the same split; saved as bow.json beside the checkpoint, scored by --eval.", false, nameof(d.BaselineBow));
 var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
 var prune = Opt("--prune", "Controller prune statistic: None, Reference (default, φ_g window of 100 calls), MinorDirection or LeaveOneOut (leave-one-out sufficiency, 10-call window).", d.Prune, nameof(d.Prune));
 var pruneRatio = Opt("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default 1).", d.PruneRatio, nameof(d.PruneRatio));
 var thresholds = Opt("--thresholds", "What θ_w is a fraction of: Relative (default, ‖A‖_F of the current operator), RelativePositive (its positive-eigenvalue part ‖A₊‖_F) or Calibrated (fixed 0.1·Γ(0)); docs/algorithm.md §4.", d.Thresholds, nameof(d.Thresholds));
-var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs; explicit options win.", false, nameof(d.Quick));
+var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs, grid 20 per class, output runs/sarscov2-quick; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
 foreach (var option in explicitOptions.Keys) root.Options.Add(option);
@@ -77,7 +80,10 @@ root.SetAction(parse =>
         LearningRate = parse.GetValue(learningRate),
         Threads = parse.GetValue(threads),
         Device = parse.GetValue(device)!,
-        Out = parse.GetValue(output)!,
+        Out = parse.GetValue(output),
+        Augment = parse.GetValue(augment),
+        GridPerClass = parse.GetValue(gridPerClass),
+        Profiles = parse.GetValue(profiles),
         Data = parse.GetValue(data),
         WriteTsv = parse.GetValue(writeTsv),
         NoTrain = parse.GetValue(noTrain),

@@ -7,7 +7,7 @@ public sealed record SarsCov2AppOptions
     public string Task { get; init; } = "voc5";
 
     /// <summary>Simulated sequences per class.</summary>
-    public int PerClass { get; init; } = 200;
+    public int PerClass { get; init; } = 400;
 
     /// <summary>Seed of simulation, split, initialisation and batch order.</summary>
     public int Seed { get; init; } = 1;
@@ -62,8 +62,20 @@ public sealed record SarsCov2AppOptions
     /// <summary>cpu, cuda, cuda:N or auto.</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>Output folder.</summary>
-    public string Out { get; init; } = Path.Combine("runs", "sarscov2");
+    /// <summary>Output folder; null = <c>runs/sarscov2</c> (<c>runs/sarscov2-quick</c> with <see cref="Quick"/>) for
+    /// training, and the folder of the evaluated file for <see cref="Eval"/>.</summary>
+    public string? Out { get; init; }
+
+    /// <summary>Training-time augmentation: every training sequence is simulated with its own simulator settings
+    /// (<see cref="SarsCov2Inputs.Augmentation"/>); validation and test keep the defaults.</summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Sequences per class and setting of the robustness grid (test sets simulated with shifted settings);
+    /// 0 = no grid. Simulated tasks only.</summary>
+    public int GridPerClass { get; init; } = 100;
+
+    /// <summary>Print every class's lineages and their full mutation profiles, then stop.</summary>
+    public bool Profiles { get; init; }
 
     /// <summary>Data folder (the shared data folder or its <c>sarscov2</c> subfolder); null = <c>DataPaths.Resolve</c>.</summary>
     public string? Data { get; init; }
@@ -121,6 +133,7 @@ public sealed record SarsCov2AppOptions
             Epochs = explicitlySet.Contains(nameof(Epochs)) ? Epochs : 12,
             DModel = explicitlySet.Contains(nameof(DModel)) ? DModel : 32,
             HeadDim = explicitlySet.Contains(nameof(HeadDim)) ? HeadDim : 8,
+            GridPerClass = explicitlySet.Contains(nameof(GridPerClass)) ? GridPerClass : 20,
         };
     }
 }

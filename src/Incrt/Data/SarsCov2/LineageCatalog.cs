@@ -1,51 +1,4 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.RegularExpressions;
-
 namespace Incrt.Data.SarsCov2;
-
-/// <summary>
-/// Extra information that links the lineages of <c>voc_spike_mutations.tsv</c> into complete parent chains, and the
-/// reversions that the table does not encode.
-/// </summary>
-public sealed record LineageLinks
-{
-    /// <summary>
-    /// Nextstrain clade code → Pango name (from <c>nextstrain_clade_display_names.yml</c>, e.g. <c>21L</c> → <c>BA.2</c>).
-    /// A parent written <c>Nextstrain 21L</c> resolves to lineage <c>BA.2</c> when the table has no lineage of that exact name.
-    /// </summary>
-    public IReadOnlyDictionary<string, string> CladeDisplayNames { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>
-    /// Nextstrain clade code → parent clade code (from <c>nextstrain_clade_hierarchy.tsv</c>, e.g. <c>20B</c> → <c>20A</c>).
-    /// Used to step over clades that have neither spike rows nor a Pango name in the table.
-    /// </summary>
-    public IReadOnlyDictionary<string, string> CladeParents { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>
-    /// Constellation name → parent lineage for constellations with no spike sites (from the constellation JSON files,
-    /// e.g. <c>XBB-parent2</c> → <c>XBB-parent1</c>). They are added as empty lineages so that chains do not break.
-    /// </summary>
-    public IReadOnlyDictionary<string, string> ConstellationParents { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>
-    /// Lineage → positions at which the lineage carries the Wuhan-Hu-1 residue again although a parent mutated it.
-    /// The parent's allele at these positions is dropped before the lineage's own rows are applied, and descendants
-    /// inherit the reversion. Defaults to <see cref="DocumentedReversions"/>.
-    /// </summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<int>> Reversions { get; init; } = DocumentedReversions;
-
-    /// <summary>
-    /// The reversions named in the data README (section 2a): XBB and BA.2.86 do not carry BA.2's Q493R
-    /// (position 493 reverts to Q). These are the only reversions applied by default.
-    /// </summary>
-    public static IReadOnlyDictionary<string, IReadOnlyList<int>> DocumentedReversions { get; } =
-        new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal)
-        {
-            ["XBB"] = [493],
-            ["BA.2.86"] = [493],
-        };
-}
 
 /// <summary>
 /// The lineages of <c>voc_spike_mutations.tsv</c> (variant, lineage, mutation, kind, source, source_site,
@@ -82,6 +35,9 @@ public sealed partial class LineageCatalog
     private readonly LineageLinks _links;
     private readonly Dictionary<string, IReadOnlyList<SpikeMutation>> _profiles = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _unresolved = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _byFullPangoName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<string>> _parents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<SpikeMutation>> _additions = new(StringComparer.Ordinal);
 
     private LineageCatalog(SpikeReference reference, List<Lineage> lineages, LineageLinks links)
     {
@@ -91,7 +47,31 @@ public sealed partial class LineageCatalog
         _links = links;
         foreach (var l in lineages)
         {
-            foreach (var p in l.ParentNames) ResolveParent(p);
+            if (l.IsNextstrainClade || l.Name.Contains('+') || l.Name.Contains('-')) continue;
+            _byFullPangoName.TryAdd(ExpandPangoAlias(l.Name), l.Name);
+        }
+        foreach (var (name, added) in links.Additions)
+        {
+            if (!_byName.ContainsKey(name)) continue;
+            var list = new List<SpikeMutation>(added.Count);
+            foreach (var text in added)
+            {
+                if (!SpikeMutation.TryParse(text, out var mu)) throw new InvalidDataException($"Addition to '{name}': cannot parse mutation '{text}'.");
+                if (mu.From is { } from && (mu.Position > reference.Length || reference.ResidueAt(mu.Position) != from))
+                    throw new InvalidDataException($"Addition to '{name}': mutation '{text}' does not match the reference.");
+                list.Add(mu);
+            }
+            _additions[name] = list;
+        }
+        foreach (var l in lineages)
+        {
+            // Rows that name only a Nextstrain clade (BA.3.2 → 21M, whose rows hold just the clade marker N679K) miss
+            // the Pango ancestor that carries the profile (BA.3); a Pango parent in the table comes first.
+            var pango = PangoParent(l.Name);
+            _parents[l.Name] = l.ParentNames.Count == 0 ? (pango is null ? [] : [pango])
+                : pango is not null && !pango.StartsWith(NextstrainPrefix, StringComparison.Ordinal) && !l.ParentNames.Any(p => TryResolve(p) == pango)
+                    ? [pango, .. l.ParentNames] : l.ParentNames;
+            foreach (var raw in _parents[l.Name]) ResolveParent(raw);
         }
     }
 
@@ -134,6 +114,53 @@ public sealed partial class LineageCatalog
     public string? ResolveParent(string parentName)
     {
         ArgumentNullException.ThrowIfNull(parentName);
+        var resolved = TryResolve(parentName);
+        if (resolved is null) _unresolved.Add(parentName);
+        return resolved;
+    }
+
+    /// <summary>
+    /// The parent names of a lineage: its Pango parent (<see cref="PangoParent"/>) when that is a lineage of the table
+    /// its rows do not already name, then its rows' <c>parent_lineage</c> values; with no rows' parent, the Pango parent
+    /// alone (which may be a Nextstrain clade, <c>B.1</c> → <c>Nextstrain 20A</c>); else none (Wuhan-Hu-1).
+    /// </summary>
+    /// <param name="name">Lineage name.</param>
+    public IReadOnlyList<string> ParentsOf(string name) => _parents.TryGetValue(name, out var p) ? p : Get(name).ParentNames;
+
+    /// <summary>
+    /// The nearest Pango ancestor of <paramref name="name"/> that the catalog holds: for a constellation
+    /// <c>X+M</c> the lineage <c>X</c>; otherwise the alias is expanded (<see cref="LineageLinks.PangoAliases"/>,
+    /// <c>P.1</c> → <c>B.1.1.28.1</c>) and the last component dropped until a lineage of the table (by its own expanded
+    /// name) or a <see cref="LineageLinks.PangoCladeBridges"/> entry (<c>B.1</c> → <c>Nextstrain 20A</c>) matches.
+    /// <see langword="null"/> for Nextstrain clades, recombinant parents and lineages with no such ancestor (<c>A.23.1</c>).
+    /// </summary>
+    /// <param name="name">Lineage name, e.g. <c>B.1.1.7</c>.</param>
+    public string? PangoParent(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.StartsWith(NextstrainPrefix, StringComparison.Ordinal)) return null;
+        int plus = name.IndexOf('+', StringComparison.Ordinal);
+        if (plus > 0) return TryResolve(name[..plus]) ?? PangoParent(name[..plus]);
+        if (name.Contains('-')) return null;
+        var parts = ExpandPangoAlias(name).Split('.');
+        for (int n = parts.Length - 1; n >= 1; n--)
+        {
+            string candidate = string.Join('.', parts[..n]);
+            if (_byFullPangoName.TryGetValue(candidate, out var lineage)) return lineage;
+            if (_links.PangoCladeBridges.TryGetValue(candidate, out var clade) && TryResolve(clade) is { } bridged) return bridged;
+        }
+        return null;
+    }
+
+    private string ExpandPangoAlias(string name)
+    {
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        string head = dot < 0 ? name : name[..dot];
+        return _links.PangoAliases.TryGetValue(head, out var full) ? full + (dot < 0 ? "" : name[dot..]) : name;
+    }
+
+    private string? TryResolve(string parentName)
+    {
         string current = parentName;
         for (int guard = 0; guard < 64; guard++)
         {
@@ -144,7 +171,6 @@ public sealed partial class LineageCatalog
             if (!_links.CladeParents.TryGetValue(clade, out var up)) break;
             current = NextstrainPrefix + up;
         }
-        _unresolved.Add(parentName);
         return null;
     }
 
@@ -158,7 +184,7 @@ public sealed partial class LineageCatalog
         queue.Enqueue(name);
         while (queue.Count > 0)
         {
-            foreach (var raw in Get(queue.Dequeue()).ParentNames)
+            foreach (var raw in ParentsOf(queue.Dequeue()))
             {
                 if (ResolveParent(raw) is { } p && seen.Add(p))
                 {
@@ -200,7 +226,7 @@ public sealed partial class LineageCatalog
         if (stack.Contains(name)) throw new InvalidDataException($"Parent cycle: {string.Join(" -> ", stack)} -> {name}.");
         stack.Add(name);
         var merged = new Dictionary<(int, bool), SpikeMutation>();
-        foreach (var raw in lineage.ParentNames)
+        foreach (var raw in ParentsOf(name))
         {
             if (ResolveParent(raw) is not { } parent) continue;
             foreach (var m in ResolveProfile(parent, stack)) merged.TryAdd(m.Site, m);
@@ -209,172 +235,14 @@ public sealed partial class LineageCatalog
         {
             foreach (int pos in reverted) merged.Remove((pos, false));
         }
+        if (_additions.TryGetValue(name, out var added))
+        {
+            foreach (var m in added) merged[m.Site] = m;
+        }
         foreach (var m in lineage.Mutations) merged[m.Site] = m;
         stack.RemoveAt(stack.Count - 1);
         var profile = merged.Values.OrderBy(m => m.Position).ThenBy(m => m.Kind == SpikeMutationKind.Insertion ? 1 : 0).ToList();
         _profiles[name] = profile;
         return profile;
     }
-
-    /// <summary>
-    /// Loads the catalog from the shared data directory: <c>reference_spike.fasta</c>, <c>voc_spike_mutations.tsv</c>,
-    /// and, when present, <c>sources/nextstrain_clade_display_names.yml</c>, <c>sources/nextstrain_clade_hierarchy.tsv</c>
-    /// and <c>constellations_definitions/c*.json</c> (for <see cref="LineageLinks"/>).
-    /// </summary>
-    /// <param name="directory">E.g. <c>/work/shared/data/sarscov2</c>.</param>
-    public static LineageCatalog LoadDirectory(string directory)
-    {
-        var reference = SpikeReference.Load(Path.Combine(directory, ReferenceFileName));
-        var display = new Dictionary<string, string>(StringComparer.Ordinal);
-        string yml = Path.Combine(directory, "sources", "nextstrain_clade_display_names.yml");
-        if (File.Exists(yml))
-        {
-            foreach (var line in File.ReadLines(yml))
-            {
-                var m = DisplayNameLine().Match(line);
-                if (m.Success) display[m.Groups[1].Value] = m.Groups[2].Value.Trim();
-            }
-        }
-        var cladeParents = new Dictionary<string, string>(StringComparer.Ordinal);
-        string hierarchy = Path.Combine(directory, "sources", "nextstrain_clade_hierarchy.tsv");
-        if (File.Exists(hierarchy))
-        {
-            foreach (var line in File.ReadLines(hierarchy).Skip(1))
-            {
-                var f = line.Split('\t');
-                if (f.Length >= 2 && f[0].Length > 0 && f[1].Length > 0) cladeParents[f[0].Trim()] = f[1].Trim();
-            }
-        }
-        var constellationParents = new Dictionary<string, string>(StringComparer.Ordinal);
-        string defs = Path.Combine(directory, "constellations_definitions");
-        if (Directory.Exists(defs))
-        {
-            foreach (var file in Directory.EnumerateFiles(defs, "c*.json").Order(StringComparer.Ordinal))
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllText(file),
-                    new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-                if (!doc.RootElement.TryGetProperty("variant", out var v) || v.ValueKind != JsonValueKind.Object) continue;
-                string? lineageName = v.TryGetProperty("lineage_name", out var ln) && ln.ValueKind == JsonValueKind.String ? ln.GetString() : null;
-                if (string.IsNullOrEmpty(lineageName) && doc.RootElement.TryGetProperty("label", out var lab)) lineageName = lab.GetString();
-                string? parent = v.TryGetProperty("parent_lineage", out var pl) && pl.ValueKind == JsonValueKind.String ? pl.GetString() : null;
-                if (!string.IsNullOrEmpty(lineageName) && !string.IsNullOrEmpty(parent)) constellationParents[lineageName] = parent;
-            }
-        }
-        var links = new LineageLinks { CladeDisplayNames = display, CladeParents = cladeParents, ConstellationParents = constellationParents };
-        using var reader = new StreamReader(Path.Combine(directory, MutationTableFileName), Encoding.UTF8);
-        return Parse(reader, reference, links, MutationTableFileName);
-    }
-
-    /// <summary>Parses a mutation table in the <c>voc_spike_mutations.tsv</c> format.</summary>
-    /// <param name="tsv">The table text (header line first; columns found by name).</param>
-    /// <param name="reference">The reference the positions refer to.</param>
-    /// <param name="links">Parent-chain links and reversions; <see langword="null"/> for none beyond the table (documented reversions still apply).</param>
-    /// <param name="sourceName">Name used in error messages.</param>
-    /// <exception cref="InvalidDataException">
-    /// A required column is missing, a row has the wrong number of fields, an unknown kind, a mutation that does not
-    /// parse or does not match its kind, a "from" residue that differs from the reference, or two different alleles at
-    /// one site within the same lineage. Messages name the line and the lineage.
-    /// </exception>
-    public static LineageCatalog Parse(TextReader tsv, SpikeReference reference, LineageLinks? links = null, string sourceName = "<tsv>")
-    {
-        ArgumentNullException.ThrowIfNull(tsv);
-        ArgumentNullException.ThrowIfNull(reference);
-        links ??= new LineageLinks();
-        string? header = tsv.ReadLine();
-        if (header is null) throw new InvalidDataException($"{sourceName}: empty file.");
-        var cols = header.Split('\t').Select(c => c.Trim()).ToList();
-        foreach (var rc in RequiredColumns)
-        {
-            if (!cols.Contains(rc)) throw new InvalidDataException($"{sourceName}: line 1: missing column '{rc}'.");
-        }
-        int iVariant = cols.IndexOf("variant"), iLineage = cols.IndexOf("lineage"), iMutation = cols.IndexOf("mutation"),
-            iKind = cols.IndexOf("kind"), iParent = cols.IndexOf("parent_lineage");
-
-        var order = new List<string>();
-        var who = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var muts = new Dictionary<string, List<(SpikeMutation M, int Line)>>(StringComparer.Ordinal);
-        var parents = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var other = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        string? line;
-        int lineNo = 1;
-        while ((line = tsv.ReadLine()) is not null)
-        {
-            lineNo++;
-            if (line.Length == 0) continue;
-            var f = line.Split('\t');
-            if (f.Length != cols.Count)
-            {
-                throw new InvalidDataException($"{sourceName}: line {lineNo}: expected {cols.Count} tab-separated fields, found {f.Length}.");
-            }
-            string lineage = f[iLineage].Trim();
-            if (lineage.Length == 0) throw new InvalidDataException($"{sourceName}: line {lineNo}: empty lineage.");
-            string ctx = $"{sourceName}: line {lineNo} (lineage '{lineage}')";
-            if (!muts.ContainsKey(lineage))
-            {
-                order.Add(lineage);
-                muts[lineage] = [];
-                parents[lineage] = [];
-                other[lineage] = [];
-                who[lineage] = null;
-            }
-            string variant = f[iVariant].Trim();
-            if (variant.Length > 0 && who[lineage] is null) who[lineage] = variant;
-            string parent = f[iParent].Trim();
-            if (parent.Length > 0 && !parents[lineage].Contains(parent)) parents[lineage].Add(parent);
-            string kind = f[iKind].Trim(), text = f[iMutation].Trim();
-            SpikeMutationKind expected;
-            switch (kind)
-            {
-                case "substitution": expected = SpikeMutationKind.Substitution; break;
-                case "deletion": expected = SpikeMutationKind.Deletion; break;
-                case "insertion": expected = SpikeMutationKind.Insertion; break;
-                case "synonymous":
-                case "reversion":
-                    other[lineage].Add(text);
-                    continue;
-                default: throw new InvalidDataException($"{ctx}: unknown kind '{kind}'.");
-            }
-            if (!SpikeMutation.TryParse(text, out var mu)) throw new InvalidDataException($"{ctx}: cannot parse mutation '{text}'.");
-            if (mu.Kind != expected) throw new InvalidDataException($"{ctx}: mutation '{text}' is not a {kind}.");
-            if (mu.Position > reference.Length) throw new InvalidDataException($"{ctx}: mutation '{text}' lies beyond the reference ({reference.Length} aa).");
-            if (mu.From is { } from && reference.ResidueAt(mu.Position) != from)
-            {
-                throw new InvalidDataException(
-                    $"{ctx}: mutation '{text}' expects '{from}' at position {mu.Position}, but the reference has '{reference.ResidueAt(mu.Position)}'.");
-            }
-            var list = muts[lineage];
-            int same = list.FindIndex(x => x.M.Site == mu.Site);
-            if (same >= 0)
-            {
-                if (list[same].M == mu) continue;
-                throw new InvalidDataException($"{ctx}: mutation '{text}' conflicts with '{list[same].M.Name}' on line {list[same].Line}.");
-            }
-            list.Add((mu, lineNo));
-        }
-
-        var lineages = order.Select(n => new Lineage(n, who[n], muts[n].Select(x => x.M).ToList(), parents[n], other[n], fromTable: true)).ToList();
-        var known = new HashSet<string>(order, StringComparer.Ordinal);
-        // Bridge constellations that define no spike sites but sit inside a chain (XBB-parent2 -> XBB-parent1).
-        bool added = true;
-        while (added)
-        {
-            added = false;
-            foreach (var l in lineages.ToList())
-            {
-                foreach (var p in l.ParentNames)
-                {
-                    if (!known.Contains(p) && links.ConstellationParents.TryGetValue(p, out var pp))
-                    {
-                        lineages.Add(new Lineage(p, null, [], [pp], [], fromTable: false));
-                        known.Add(p);
-                        added = true;
-                    }
-                }
-            }
-        }
-        return new LineageCatalog(reference, lineages, links);
-    }
-
-    [GeneratedRegex(@"^\s*([0-9]{2}[A-Z]):\s*\S+\s*\(([^)]+)\)\s*$", RegexOptions.CultureInvariant)]
-    private static partial Regex DisplayNameLine();
 }

@@ -74,6 +74,13 @@ public sealed class SarsCov2TaskBuilder
         _simulator = new SpikeSimulator(catalog, options);
     }
 
+    /// <summary>
+    /// Training-time augmentation: when set, every <em>training</em> sequence is simulated with its own noise settings
+    /// drawn from these ranges (validation and test keep the builder's options, so the test split stays in
+    /// distribution). <see langword="null"/> (default): every sequence uses the builder's options.
+    /// </summary>
+    public SpikeSimulationRanges? TrainingAugmentation { get; init; }
+
     /// <summary>Fraction of each class put in the validation split. Default 0.1.</summary>
     public double ValidationFraction { get; init; } = 0.1;
 
@@ -146,25 +153,48 @@ public sealed class SarsCov2TaskBuilder
         var validation = new List<SpikeRecord>();
         var test = new List<SpikeRecord>();
         string prefix = TaskName(task);
+        TrainingAugmentation?.Validate();
         foreach (var c in classes)
         {
-            string safe = c.Label.Replace('/', '_');
-            var records = new List<SpikeRecord>(perClass);
-            for (int i = 0; i < perClass; i++)
-            {
-                string lineage = c.Lineages[random.Next(c.Lineages.Count)];
-                var s = _simulator.Simulate(lineage, random);
-                records.Add(new SpikeRecord($"{prefix}-{safe}-{(i + 1).ToString("D5", CultureInfo.InvariantCulture)}", c.Label, s.Sequence));
-            }
-            splitRandom.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(records));
+            // The split is decided first (a seeded shuffle of the class's record numbers), so that only training
+            // records are augmented; without augmentation this is the same split as shuffling the records themselves.
             int nVal = (int)Math.Round(perClass * ValidationFraction, MidpointRounding.AwayFromZero);
             int nTest = (int)Math.Round(perClass * TestFraction, MidpointRounding.AwayFromZero);
             if (nVal + nTest > perClass) nVal = nTest = 0;
-            validation.AddRange(records.Take(nVal));
-            test.AddRange(records.Skip(nVal).Take(nTest));
-            train.AddRange(records.Skip(nVal + nTest));
+            var order = Enumerable.Range(0, perClass).ToArray();
+            splitRandom.Shuffle(order);
+            var isTrain = new bool[perClass];
+            foreach (int i in order.Skip(nVal + nTest)) isTrain[i] = true;
+            var records = new SpikeRecord[perClass];
+            for (int i = 0; i < perClass; i++) records[i] = SimulateRecord(c, prefix, i, random, isTrain[i] ? TrainingAugmentation : null);
+            validation.AddRange(order.Take(nVal).Select(i => records[i]));
+            test.AddRange(order.Skip(nVal).Take(nTest).Select(i => records[i]));
+            train.AddRange(order.Skip(nVal + nTest).Select(i => records[i]));
         }
         return new SarsCov2Dataset(task, classes, train, validation, test);
+    }
+
+    /// <summary>
+    /// Simulates <paramref name="perClass"/> sequences for every class of the task with the builder's options, without a
+    /// split and without augmentation: an extra test set (e.g. under shifted noise settings) for a trained model.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <param name="perClass">Sequences per class (at least 1).</param>
+    /// <param name="seed">Random seed.</param>
+    public IReadOnlyList<SpikeRecord> Simulate(SarsCov2Task task, int perClass, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perClass, 1);
+        var random = new Random(seed);
+        string prefix = TaskName(task);
+        return GetClasses(task).SelectMany(c => Enumerable.Range(0, perClass).Select(i => SimulateRecord(c, prefix, i, random, null)).ToList()).ToList();
+    }
+
+    private SpikeRecord SimulateRecord(SarsCov2Class c, string prefix, int i, Random random, SpikeSimulationRanges? augmentation)
+    {
+        string lineage = c.Lineages[random.Next(c.Lineages.Count)];
+        var options = augmentation is null ? _simulator.Options : augmentation.Sample(random, _simulator.Options);
+        var s = _simulator.Simulate(lineage, random, options);
+        return new SpikeRecord($"{prefix}-{c.Label.Replace('/', '_')}-{(i + 1).ToString("D5", CultureInfo.InvariantCulture)}", c.Label, s.Sequence);
     }
 
     private SarsCov2Class WhoClass(string label) =>

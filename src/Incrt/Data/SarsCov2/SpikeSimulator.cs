@@ -2,74 +2,6 @@ using System.Text;
 
 namespace Incrt.Data.SarsCov2;
 
-/// <summary>
-/// Noise model of <see cref="SpikeSimulator"/>. The defaults imitate real spike sequences from public databases.
-/// </summary>
-public sealed record SpikeSimulationOptions
-{
-    /// <summary>
-    /// Probability that each mutation of the lineage's profile is present (independently, except that a run of
-    /// deletions at consecutive positions such as del69-70 is kept or dropped as a whole); an absent mutation leaves
-    /// the Wuhan-Hu-1 residue (a deletion is not made, an insertion not inserted). Default 0.95: real lineage-defining
-    /// signatures appear in about 93–98% of the sequences of a class (e.g. through sequencing drop-outs and reversions).
-    /// </summary>
-    public double MutationPresenceProbability { get; init; } = 0.95;
-
-    /// <summary>
-    /// Mean of the Poisson-distributed number of extra random substitutions per sequence (a uniformly chosen position
-    /// gets a different, uniformly chosen standard amino acid). Default 2.
-    /// </summary>
-    public double BackgroundSubstitutionMean { get; init; } = 2.0;
-
-    /// <summary>Probability that a sequence contains one run of unknown residues <c>X</c>. Default 0.5.</summary>
-    public double UnknownRunProbability { get; init; } = 0.5;
-
-    /// <summary>Shortest run of <c>X</c> (uniform between this and <see cref="MaxUnknownRunLength"/>). Default 1.</summary>
-    public int MinUnknownRunLength { get; init; } = 1;
-
-    /// <summary>Longest run of <c>X</c>. Default 12.</summary>
-    public int MaxUnknownRunLength { get; init; } = 12;
-
-    /// <summary>
-    /// Probability that each end (N- and C-terminal, independently) is trimmed. Default 0.5. Real spike sequences are
-    /// 1,236–1,278 aa; with the defaults simulated ones stay within that range.
-    /// </summary>
-    public double TrimProbability { get; init; } = 0.5;
-
-    /// <summary>Largest number of residues trimmed from one end (uniform 1..this when trimmed). Default 15, so at most 30 in all.</summary>
-    public int MaxTrimPerEnd { get; init; } = 15;
-
-    /// <summary>Options without any noise: every mutation present, no background, no <c>X</c>, no trimming.</summary>
-    public static SpikeSimulationOptions Exact { get; } = new()
-    {
-        MutationPresenceProbability = 1.0,
-        BackgroundSubstitutionMean = 0,
-        UnknownRunProbability = 0,
-        TrimProbability = 0,
-    };
-
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for an out-of-range option.</summary>
-    public void Validate()
-    {
-        static void Prob(double p, string name)
-        {
-            if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(name, p, "Must be a probability in [0, 1].");
-        }
-        Prob(MutationPresenceProbability, nameof(MutationPresenceProbability));
-        Prob(UnknownRunProbability, nameof(UnknownRunProbability));
-        Prob(TrimProbability, nameof(TrimProbability));
-        if (!(BackgroundSubstitutionMean >= 0 && BackgroundSubstitutionMean <= 100))
-        {
-            throw new ArgumentOutOfRangeException(nameof(BackgroundSubstitutionMean), BackgroundSubstitutionMean, "Must be in [0, 100].");
-        }
-        if (MinUnknownRunLength < 1 || MaxUnknownRunLength < MinUnknownRunLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxUnknownRunLength), "Need 1 <= MinUnknownRunLength <= MaxUnknownRunLength.");
-        }
-        if (MaxTrimPerEnd < 0 || MaxTrimPerEnd > 200) throw new ArgumentOutOfRangeException(nameof(MaxTrimPerEnd), MaxTrimPerEnd, "Must be in [0, 200].");
-    }
-}
-
 /// <summary>One simulated spike sequence and what was done to it.</summary>
 /// <param name="Lineage">The lineage it was simulated from.</param>
 /// <param name="Sequence">The protein.</param>
@@ -115,9 +47,19 @@ public sealed class SpikeSimulator
     /// <summary>Simulates one sequence of a lineage, drawing all randomness from <paramref name="random"/>.</summary>
     /// <param name="lineage">Lineage name, e.g. <c>B.1.1.7</c>.</param>
     /// <param name="random">Source of randomness.</param>
-    public SimulatedSpike Simulate(string lineage, Random random)
+    public SimulatedSpike Simulate(string lineage, Random random) => Simulate(lineage, random, Options);
+
+    /// <summary>Simulates one sequence of a lineage with other noise settings than <see cref="Options"/> (e.g. settings
+    /// drawn per training example by <see cref="SpikeSimulationRanges.Sample"/>).</summary>
+    /// <param name="lineage">Lineage name, e.g. <c>B.1.1.7</c>.</param>
+    /// <param name="random">Source of randomness.</param>
+    /// <param name="options">Noise model of this sequence (validated).</param>
+    public SimulatedSpike Simulate(string lineage, Random random, SpikeSimulationOptions options)
     {
         ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var o = options;
         var profile = _catalog.GetProfile(lineage);
         var present = new List<SpikeMutation>(profile.Count);
         var absent = new List<SpikeMutation>();
@@ -130,13 +72,13 @@ public sealed class SpikeSimulator
             {
                 j++;
             }
-            var target = random.NextDouble() < Options.MutationPresenceProbability ? present : absent;
+            var target = random.NextDouble() < o.MutationPresenceProbability ? present : absent;
             for (int k = i; k < j; k++) target.Add(profile[k]);
             i = j;
         }
         var sb = new StringBuilder(SpikeMutation.Apply(_catalog.Reference, present));
 
-        int background = Poisson(random, Options.BackgroundSubstitutionMean);
+        int background = Poisson(random, o.BackgroundSubstitutionMean);
         for (int i = 0; i < background; i++)
         {
             int pos = random.Next(sb.Length);
@@ -146,15 +88,15 @@ public sealed class SpikeSimulator
             sb[pos] = aa;
         }
 
-        int trimStart = random.NextDouble() < Options.TrimProbability && Options.MaxTrimPerEnd > 0 ? random.Next(1, Options.MaxTrimPerEnd + 1) : 0;
-        int trimEnd = random.NextDouble() < Options.TrimProbability && Options.MaxTrimPerEnd > 0 ? random.Next(1, Options.MaxTrimPerEnd + 1) : 0;
+        int trimStart = random.NextDouble() < o.TrimProbability && o.MaxTrimPerEnd > 0 ? random.Next(1, o.MaxTrimPerEnd + 1) : 0;
+        int trimEnd = random.NextDouble() < o.TrimProbability && o.MaxTrimPerEnd > 0 ? random.Next(1, o.MaxTrimPerEnd + 1) : 0;
         trimStart = Math.Min(trimStart, Math.Max(0, sb.Length - trimEnd - 1));
         string trimmed = sb.ToString(trimStart, sb.Length - trimStart - trimEnd);
 
         int run = 0;
-        if (random.NextDouble() < Options.UnknownRunProbability)
+        if (random.NextDouble() < o.UnknownRunProbability)
         {
-            run = Math.Min(trimmed.Length, random.Next(Options.MinUnknownRunLength, Options.MaxUnknownRunLength + 1));
+            run = Math.Min(trimmed.Length, random.Next(o.MinUnknownRunLength, o.MaxUnknownRunLength + 1));
             int start = random.Next(trimmed.Length - run + 1);
             trimmed = string.Concat(trimmed.AsSpan(0, start), new string(AminoAcids.Unknown, run), trimmed.AsSpan(start + run));
         }

@@ -8,7 +8,8 @@ namespace Incrt.Data.SarsCov2;
 /// <remarks>
 /// On reading, the header must name exactly these three columns (case-insensitive, in this order); blank lines are
 /// skipped; sequences are upper-cased. Each data line must have three fields, a non-empty id not seen before, a
-/// non-empty label and a non-empty sequence of the <see cref="AminoAcids"/> alphabet. Any violation raises
+/// non-empty label and a non-empty sequence of the <see cref="AminoAcids"/> alphabet; one trailing <c>*</c> (a translated
+/// stop codon) is stripped, any other <c>*</c> is an error. Any violation raises
 /// <see cref="InvalidDataException"/> naming the source, the line number and the record id.
 /// </remarks>
 public static class SpikeTsv
@@ -70,7 +71,7 @@ public static class SpikeTsv
         if (header is null) throw new InvalidDataException($"{sourceName}: empty file; expected header '{Header.Replace("\t", "\\t")}'.");
         if (!string.Equals(header.Trim().TrimStart('\uFEFF'), Header, StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidDataException($"{sourceName}: line 1: expected header 'id\\tlabel\\tsequence', found '{header}'.");
+            throw new InvalidDataException($"{sourceName}: line 1: expected header '{Header.Replace("\t", "\\t")}', found '{header.Replace("\t", "\\t")}'.");
         }
         var records = new List<SpikeRecord>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -90,6 +91,9 @@ public static class SpikeTsv
             string label = f[1].Trim();
             if (label.Length == 0) throw new InvalidDataException($"{ctx}: missing label.");
             string seq = f[2].Trim().ToUpperInvariant();
+            if (seq.EndsWith('*')) seq = seq[..^1]; // a translated stop codon
+            int star = seq.IndexOf('*');
+            if (star >= 0) throw new InvalidDataException($"{ctx}: stop '*' inside the sequence at position {star + 1}; only one trailing '*' is tolerated.");
             AminoAcids.Validate(seq, ctx);
             records.Add(new SpikeRecord(id, label, seq));
         }
