@@ -53,7 +53,7 @@ internal static class PlantedSweep
             done[job] = outcome;
             if (s.OutcomesFile is { } file) PlantedWorkers.Append(file, job, outcome);
             finished++;
-            log.WriteLine($"[{finished}/{mine.Count} {clock.Elapsed:mm\\:ss}] {Name(job.Family)} K={job.K} seed={job.Seed} " +
+            log.WriteLine($"[{finished}/{mine.Count} {clock.Elapsed:h\\:mm\\:ss}] {Name(job.Family)} K={job.K} seed={job.Seed} " +
                 (job.Grow ? $"INCRT 1 → {outcome.FinalHeads} heads (+{outcome.Grew} −{outcome.Pruned})" : $"fixed H={job.Heads}") +
                 $": accuracy {outcome.Accuracy:F3} (read-outs {outcome.ReadoutAccuracy:F3}) {outcome.Seconds:F1}s");
             if (s.Shard is not null) continue;

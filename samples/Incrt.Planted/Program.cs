@@ -47,7 +47,7 @@ namespace Incrt.Planted
             PlantedReport.Write(s, runs, clock.Elapsed.TotalSeconds);
             log.WriteLine();
             log.WriteLine(PlantedReport.Table(s, runs));
-            log.WriteLine($"wrote {Path.Combine(s.Out, "results.json")}, knee.md, knee.png in {clock.Elapsed:mm\\:ss}");
+            log.WriteLine($"wrote {Path.Combine(s.Out, "results.json")}, knee.md, knee.png in {clock.Elapsed:h\\:mm\\:ss}");
             return 0;
         }
     }
