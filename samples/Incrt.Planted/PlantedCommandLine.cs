@@ -35,6 +35,7 @@ internal static class PlantedCommandLine
         var factor = IntegerOption.AtLeast("--fixed-factor", $"Fixed-H curve: H = 1 … factor·K (default {d.FixedFactor}).", 1);
         var heads = ListOption.Integers("--heads", "Probe: train only these fixed head counts (default all of 1 … factor·K).", minimum: 1);
         var postNorm = new Option<bool>("--post-norm") { Description = "Post-norm blocks (a LayerNorm between the heads and the read-outs) instead of the default pre-norm." };
+        var startFactor = IntegerOption.AtLeast("--incrt-start", "INCRT runs start with this many heads per K; 0 (default) = one head, 2 = 2K heads (does the controller prune down?).", 0);
         var noFixed = new Option<bool>("--no-fixed") { Description = "Skip the fixed-H curves (then minimalHeads is not measured)." };
         var noIncrt = new Option<bool>("--no-incrt") { Description = "Skip the INCRT runs grown from one head." };
         var workers = IntegerOption.AtLeast("--workers", $"Runs trained at the same time, one torch thread each (default {d.Workers}).", 1);
@@ -47,7 +48,7 @@ internal static class PlantedCommandLine
         var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic of the INCRT runs: Reference (default), MinorDirection, LeaveOneOut or None.", HelpName = "reference|minordirection|leaveoneout|none" };
 
         var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
-        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, shard, outcomes })
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, shard, outcomes })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -75,6 +76,7 @@ internal static class PlantedCommandLine
                 Fixed = !p.GetValue(noFixed),
                 PreNorm = !p.GetValue(postNorm),
                 Heads = Given(p.GetValue(heads)),
+                IncrtStartFactor = p.GetValue(startFactor) ?? s.IncrtStartFactor,
                 Incrt = !p.GetValue(noIncrt),
                 Workers = p.GetValue(workers) ?? s.Workers,
                 Out = p.GetValue(output) ?? s.Out,

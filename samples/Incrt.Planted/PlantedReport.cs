@@ -44,7 +44,7 @@ internal static class PlantedReport
             {
                 families = s.Families.Select(PlantedSweep.Name), ks = s.Ks, seeds = s.Seeds, s.Steps, batchSize = s.BatchSize, learningRate = s.LearningRate,
                 values = s.Values, length = s.Length, segmentSize = s.SegmentSize, fillers = s.Fillers, dModel = s.DModel, headDim = s.HeadDim, maxHeads = s.MaxHeads,
-                fixedFactor = s.FixedFactor, preNorm = s.PreNorm, kneeAccuracy = s.KneeAccuracy, kneeDrop = s.KneeDrop, workers = s.Workers,
+                fixedFactor = s.FixedFactor, preNorm = s.PreNorm, incrtStartFactor = s.IncrtStartFactor, kneeAccuracy = s.KneeAccuracy, kneeDrop = s.KneeDrop, workers = s.Workers,
                 thresholds = s.ThresholdMode.ToString(), prune = s.Prune.ToString(),
                 accuracy = "fraction of held-out examples with all K read-outs right",
             },
@@ -53,7 +53,7 @@ internal static class PlantedReport
             {
                 family = PlantedSweep.Name(r.Family), k = r.K, seed = r.Seed, classes = r.Classes,
                 minimalHeads = r.MinimalHeads, sharpKnee = r.SharpKnee, flatAfterKnee = r.FlatAfterKnee,
-                finalHeads = r.Incrt?.FinalHeads, accuracy = r.Incrt?.Accuracy, readoutAccuracy = r.Incrt?.ReadoutAccuracy,
+                initialHeads = r.Incrt?.InitialHeads, finalHeads = r.Incrt?.FinalHeads, accuracy = r.Incrt?.Accuracy, readoutAccuracy = r.Incrt?.ReadoutAccuracy,
                 grew = r.Incrt?.Grew, pruned = r.Incrt?.Pruned, parameters = r.Incrt?.Parameters,
                 headSteps = r.Incrt?.HeadSteps, headCounts = r.Incrt?.HeadCounts, incrtSeconds = r.Incrt?.Seconds,
                 fixedHeadAccuracy = r.Fixed.OrderBy(p => p.Key).ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value.Accuracy),
@@ -110,7 +110,7 @@ internal static class PlantedReport
                         grown.Select(r => r.Incrt!.Accuracy).ToList(), MarkersOnly: true));
             }
             if (series.Count > 0)
-                panels.Add(new LinePlot.Panel($"{PlantedSweep.Name(family)}: accuracy (all K read-outs right) vs fixed heads H; markers: INCRT grown from 1",
+                panels.Add(new LinePlot.Panel($"{PlantedSweep.Name(family)}: accuracy (all K read-outs right) vs fixed heads H; markers: INCRT's final heads",
                     "heads H", "accuracy", series));
         }
         if (panels.Count > 0) LinePlot.Save(path, panels, panelHeight: 360);

@@ -39,6 +39,12 @@ internal sealed record PlantedSettings
     public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
     public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
     public bool Quick { get; init; }
+    /// <summary>INCRT runs start with this many heads per K (0 = one head, the default; 2 = start at 2K and see whether
+    /// the controller prunes down to the knee).</summary>
+    public int IncrtStartFactor { get; init; }
+
+    /// <summary>The INCRT runs' initial head count at <paramref name="k"/>.</summary>
+    public int IncrtStartHeads(int k) => IncrtStartFactor == 0 ? 1 : IncrtStartFactor * k;
     /// <summary>Pre-norm blocks (no LayerNorm between the heads and the linear read-outs).</summary>
     public bool PreNorm { get; init; } = true;
     /// <summary>Only these fixed head counts (a partial curve, for probes); null = 1 … FixedFactor·K.</summary>

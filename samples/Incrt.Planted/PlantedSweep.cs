@@ -25,7 +25,7 @@ internal static class PlantedSweep
                 foreach (var k in s.Ks)
                 {
                     if (s.Fixed) for (int h = 1; h <= s.FixedFactor * k; h++) if (s.Heads is null || s.Heads.Contains(h)) jobs.Add(new PlantedJob(family, k, seed, h, false));
-                    if (s.Incrt) jobs.Add(new PlantedJob(family, k, seed, 1, true));
+                    if (s.Incrt) jobs.Add(new PlantedJob(family, k, seed, s.IncrtStartHeads(k), true));
                 }
         return jobs;
     }
@@ -54,7 +54,7 @@ internal static class PlantedSweep
             if (s.OutcomesFile is { } file) PlantedWorkers.Append(file, job, outcome);
             finished++;
             log.WriteLine($"[{finished}/{mine.Count} {clock.Elapsed:h\\:mm\\:ss}] {Name(job.Family)} K={job.K} seed={job.Seed} " +
-                (job.Grow ? $"INCRT 1 → {outcome.FinalHeads} heads (+{outcome.Grew} −{outcome.Pruned})" : $"fixed H={job.Heads}") +
+                (job.Grow ? $"INCRT {job.Heads} → {outcome.FinalHeads} heads (+{outcome.Grew} −{outcome.Pruned})" : $"fixed H={job.Heads}") +
                 $": accuracy {outcome.Accuracy:F3} (read-outs {outcome.ReadoutAccuracy:F3}) {outcome.Seconds:F1}s");
             if (s.Shard is not null) continue;
             var key = Key(job);

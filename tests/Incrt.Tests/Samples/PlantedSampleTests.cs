@@ -37,6 +37,8 @@ public class PlantedSampleTests
         q.Workers.Should().Be(2);
         q.Steps.Should().Be(10);
         q.Out.Should().Be("runs/planted-quick");
+        s.IncrtStartHeads(4).Should().Be(1, "INCRT grows from one head by default");
+        Parse("--incrt-start", "2").IncrtStartHeads(4).Should().Be(8);
     }
 
     [Theory]
