@@ -28,8 +28,6 @@ internal sealed record TrainingOutcome(double Accuracy, double ReadoutAccuracy, 
 /// schedule, so the fixed-H curve and the grown model differ only in their heads.</summary>
 internal static class PlantedTraining
 {
-    private static readonly object InitLock = new();
-
     /// <summary>Trains with <paramref name="heads"/> heads; with <paramref name="controller"/> the controller grows and
     /// prunes after every step.</summary>
     public static TrainingOutcome Run(PlantedSettings s, PlantedTask task, int seed, int heads, ControllerOptions? controller, Device device)
@@ -38,15 +36,8 @@ internal static class PlantedTraining
         var options = new IncrtModelOptions(task.VocabularySize, task.SequenceLength, DModel: s.DModel, HeadDim: s.HeadDim,
             InitialHeads: heads, MaxHeads: Math.Max(s.MaxHeads, heads), Dropout: 0, Pooling: Pooling.Cls, Classes: task.Classes, Seed: (ulong)seed,
             PreNorm: s.PreNorm);
-        IncrtMultiOutputClassifier built;
-        lock (InitLock)
-        {
-            // torch's global generator initialises the embeddings and read-out: seed and build under one lock so that
-            // parallel workers get the same weights as a sequential run.
-            manual_seed(seed);
-            built = new IncrtMultiOutputClassifier(options, task.Outputs, device);
-        }
-        using var model = built;
+        manual_seed(seed); // torch's global generator initialises the embeddings and read-outs
+        using var model = new IncrtMultiOutputClassifier(options, task.Outputs, device);
         using var optimizer = optim.AdamW(model.parameters().ToArray(), lr: s.LearningRate, weight_decay: s.WeightDecay);
         using var control = controller is null ? null : new HeadController(model.GrowableLayers, optimizer, controller, model: model);
         var steps = new List<long> { 0 };

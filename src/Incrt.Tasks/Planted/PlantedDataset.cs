@@ -30,10 +30,10 @@ public sealed class PlantedDataset
     public int Outputs { get; }
 
     /// <summary>The token ids of example <paramref name="i"/>.</summary>
-    public int[] Sequence(int i) => _ids.AsSpan(i * SequenceLength, SequenceLength).ToArray().Select(t => (int)t).ToArray();
+    public int[] Sequence(int i) => Array.ConvertAll(_ids[(i * SequenceLength)..((i + 1) * SequenceLength)], t => (int)t);
 
     /// <summary>The K labels of example <paramref name="i"/>.</summary>
-    public int[] Labels(int i) => _labels.AsSpan(i * Outputs, Outputs).ToArray().Select(t => (int)t).ToArray();
+    public int[] Labels(int i) => Array.ConvertAll(_labels[(i * Outputs)..((i + 1) * Outputs)], t => (int)t);
 
     /// <summary>Ids (N, T) and labels (N, K), both int64, on <paramref name="device"/>.</summary>
     public (Tensor Ids, Tensor Labels) ToTensors(Device? device = null) =>

@@ -8,6 +8,7 @@ namespace Incrt.Tasks.Planted;
 /// Token id 0 is padding (never produced), 1 is [CLS].
 /// </summary>
 /// <remarks>
+/// The head count a single attention layer needs by construction is K (<see cref="Outputs"/>).
 /// Why one attention layer needs K heads (docs/theory.md §8): a softmax head returns a convex mix of value vectors of
 /// width d_v. A head that puts weight on two relevant positions returns a·v(x) + b·v(y) in d_v dimensions; with d_v
 /// small against the number of values (the defaults: d_v = 4, 64 values, so 4,096 pairs) a linear read-out cannot
@@ -44,9 +45,6 @@ public abstract class PlantedTask
 
     /// <summary>Number of token ids the embedding needs (padding and [CLS] included).</summary>
     public abstract int VocabularySize { get; }
-
-    /// <summary>The head count a single attention layer needs by construction (K).</summary>
-    public int MinimalHeadsByConstruction => Options.K;
 
     /// <summary>The task for <paramref name="options"/>'s family.</summary>
     public static PlantedTask Create(PlantedTaskOptions options)
