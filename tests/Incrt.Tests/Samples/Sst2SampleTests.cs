@@ -61,7 +61,8 @@ public class Sst2SampleTests(ITestOutputHelper output)
         Sst2App.Run(["--eval", Path.Combine(outDir, "model.incrt"), "--data", Path.Combine(dir.Path, "dev.tsv")], evalLog, err, consoleLogging: false)
             .Should().Be(0);
         output.WriteLine(evalLog.ToString());
-        evalLog.ToString().Should().Contain("reproduced").And.Contain("confusion").And.Contain("precision");
+        evalLog.ToString().Should().Contain("reproduced").And.Contain("confusion").And.Contain("precision")
+            .And.Contain("words (").And.Contain("are not in the training vocabulary");
     }
 
     [Fact]
