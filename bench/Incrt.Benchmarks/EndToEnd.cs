@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Incrt.Attention;
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
+using Incrt.Tasks.Data;
 using Incrt.Training;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
 using Incrt.Theory;
 using Incrt.Training;

@@ -1,7 +1,7 @@
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
 using Incrt.Theory;
+using Incrt.Training;
 
 namespace Incrt.Samples.Common;
 

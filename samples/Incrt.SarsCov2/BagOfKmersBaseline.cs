@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Incrt.Data.SarsCov2;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 using TorchSharp;
 using static TorchSharp.torch;
 

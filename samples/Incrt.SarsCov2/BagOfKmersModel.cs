@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Incrt.Data.SarsCov2;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 
 namespace Incrt.SarsCov2;
 

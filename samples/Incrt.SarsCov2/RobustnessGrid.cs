@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Incrt.Data.SarsCov2;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 
 namespace Incrt.SarsCov2;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using Incrt.Data.SarsCov2;
 using Incrt.Persistence;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 
 namespace Incrt.SarsCov2;
 

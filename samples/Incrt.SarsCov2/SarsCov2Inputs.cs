@@ -1,5 +1,5 @@
-using Incrt.Data;
-using Incrt.Data.SarsCov2;
+using Incrt.Tasks.Data;
+using Incrt.Tasks.Data.SarsCov2;
 
 namespace Incrt.SarsCov2;
 

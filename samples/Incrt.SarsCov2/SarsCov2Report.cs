@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Incrt.Control;
-using Incrt.Data.SarsCov2;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 using Incrt.Training;
 
 namespace Incrt.SarsCov2;

@@ -1,7 +1,6 @@
-using Incrt.Data;
-using Incrt.Data.SarsCov2;
 using Incrt.Models;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 using Incrt.Training;
 using static TorchSharp.torch;
 

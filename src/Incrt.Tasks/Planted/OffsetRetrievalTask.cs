@@ -1,4 +1,4 @@
-using Incrt.Data;
+using Incrt.Training;
 
 namespace Incrt.Tasks.Planted;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
 using TorchSharp;
 using TorchSharp.Modules;

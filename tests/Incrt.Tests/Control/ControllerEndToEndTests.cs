@@ -1,7 +1,7 @@
 using FluentAssertions;
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
+using Incrt.Tasks.Data;
 using Incrt.Training;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
 using FluentAssertions;
-using Incrt.Data;
+using Incrt.Tasks.Data;
 using Xunit;
 
 namespace Incrt.Tests.Data;

@@ -1,5 +1,6 @@
 using FluentAssertions;
-using Incrt.Data;
+using Incrt.Tasks.Data;
+using Incrt.Training;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;

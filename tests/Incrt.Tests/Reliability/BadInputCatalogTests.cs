@@ -1,5 +1,4 @@
 using FluentAssertions;
-using Incrt.Data;
 using Incrt.Tests.Attention;
 using Incrt.Training;
 using Xunit;

@@ -1,7 +1,7 @@
 using FluentAssertions;
-using Incrt.Data.SarsCov2;
 using Incrt.SarsCov2;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 using Incrt.Tests.Data.SarsCov2;
 using Xunit;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FluentAssertions;
-using Incrt.Data.SarsCov2;
 using Incrt.SarsCov2;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data.SarsCov2;
 using Incrt.Tests.Data;
 using Incrt.Tests.Data.SarsCov2;
 using Microsoft.Extensions.Logging.Abstractions;

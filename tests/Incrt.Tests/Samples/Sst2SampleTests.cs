@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
-using Incrt.Data;
 using Incrt.Sst2;
+using Incrt.Tasks.Data;
 using Incrt.Tests.Data;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,9 +1,10 @@
 using FluentAssertions;
 using Incrt.Attention;
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
+using Incrt.Tasks.Data;
 using Incrt.Theory;
+using Incrt.Training;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,8 +1,9 @@
 using FluentAssertions;
 using Incrt.Control;
-using Incrt.Data;
 using Incrt.Models;
+using Incrt.Tasks.Data;
 using Incrt.Theory;
+using Incrt.Training;
 using Xunit;
 using static TorchSharp.torch;
 

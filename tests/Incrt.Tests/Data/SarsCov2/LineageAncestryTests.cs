@@ -1,5 +1,5 @@
 using FluentAssertions;
-using Incrt.Data.SarsCov2;
+using Incrt.Tasks.Data.SarsCov2;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using Incrt.Data.SarsCov2;
+using Incrt.Tasks.Data.SarsCov2;
 using Xunit;
 
 namespace Incrt.Tests.Data.SarsCov2;

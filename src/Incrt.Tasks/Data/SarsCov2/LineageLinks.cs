@@ -1,4 +1,4 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// Extra information that links the lineages of <c>voc_spike_mutations.tsv</c> into complete ancestry chains, and the

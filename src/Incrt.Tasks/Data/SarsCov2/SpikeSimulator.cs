@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>One simulated spike sequence and what was done to it.</summary>
 /// <param name="Lineage">The lineage it was simulated from.</param>

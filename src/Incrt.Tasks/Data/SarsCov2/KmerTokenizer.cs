@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// Amino-acid k-mer tokenizer: a sequence becomes the k-mers starting at positions 0, s, 2s, … (k = <see cref="K"/>,

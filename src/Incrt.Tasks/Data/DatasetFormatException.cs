@@ -1,4 +1,4 @@
-namespace Incrt.Data;
+namespace Incrt.Tasks.Data;
 
 /// <summary>
 /// Thrown when a data file (a labelled TSV, a saved vocabulary) does not have the documented format.

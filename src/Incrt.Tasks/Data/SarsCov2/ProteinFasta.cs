@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>One record of a protein FASTA file.</summary>
 /// <param name="Id">The first whitespace-delimited token after <c>&gt;</c>.</param>

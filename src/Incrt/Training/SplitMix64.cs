@@ -1,4 +1,4 @@
-namespace Incrt.Data;
+namespace Incrt.Training;
 
 /// <summary>
 /// Small deterministic pseudo-random generator (SplitMix64). Used instead of <see cref="Random"/> so that

@@ -1,4 +1,4 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// The lineages of <c>voc_spike_mutations.tsv</c> (variant, lineage, mutation, kind, source, source_site,

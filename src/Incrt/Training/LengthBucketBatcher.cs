@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Incrt.Data;
+namespace Incrt.Training;
 
 /// <summary>
 /// Turns encoded sequences and labels into padded <see cref="SequenceBatch"/>es, grouping sequences of similar

@@ -1,5 +1,5 @@
 using Incrt.Control;
-using Incrt.Data;
+using Incrt.Training;
 
 namespace Incrt.Theory;
 

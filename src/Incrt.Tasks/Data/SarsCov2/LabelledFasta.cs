@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// Reads user data: a protein FASTA plus a table that maps sequence ids to labels, e.g. an NCBI Virus export

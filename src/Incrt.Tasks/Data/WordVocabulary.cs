@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Incrt.Data;
+namespace Incrt.Tasks.Data;
 
 /// <summary>
 /// A word-level vocabulary built from training texts, with the special tokens

@@ -1,7 +1,7 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
-/// The protein alphabet accepted by every reader in <c>Incrt.Data.SarsCov2</c>: the 20 standard amino acids plus
+/// The protein alphabet accepted by every reader in <c>Incrt.Tasks.Data.SarsCov2</c>: the 20 standard amino acids plus
 /// <c>X</c> (unknown residue, as written by sequencers and NCBI for unresolved codons).
 /// </summary>
 /// <remarks>

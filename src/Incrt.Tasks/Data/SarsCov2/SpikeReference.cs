@@ -1,4 +1,4 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// The Wuhan-Hu-1 spike protein (RefSeq YP_009724390.1, 1,273 aa) that every mutation in

@@ -1,4 +1,4 @@
-namespace Incrt.Data;
+namespace Incrt.Tasks.Data;
 
 /// <summary>How a synthetic sequence's clean label is derived from its planted relation instances.</summary>
 public enum SyntheticLabelRule

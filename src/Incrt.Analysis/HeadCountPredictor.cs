@@ -1,5 +1,5 @@
 using Incrt.Control;
-using Incrt.Data;
+using Incrt.Training;
 using Incrt.Energy;
 using Incrt.Models;
 using TorchSharp;

@@ -1,4 +1,4 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// Noise model of <see cref="SpikeSimulator"/>. The defaults imitate real spike sequences from public databases.

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>One labelled protein sequence.</summary>
 /// <param name="Id">Unique record id.</param>

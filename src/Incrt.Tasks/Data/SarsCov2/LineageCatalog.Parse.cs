@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>Loading and parsing of the mutation table (<c>voc_spike_mutations.tsv</c>) and its link files.</summary>
 public sealed partial class LineageCatalog

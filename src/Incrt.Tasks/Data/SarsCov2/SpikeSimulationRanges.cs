@@ -1,4 +1,4 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// Ranges of the simulator's noise settings for training-time augmentation: every training sequence is simulated with

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Incrt.Data;
+namespace Incrt.Tasks.Data;
 
 /// <summary>One labelled text example, e.g. an SST-2 sentence and its sentiment.</summary>
 /// <param name="Text">The text exactly as stored in the file (never empty).</param>

@@ -1,4 +1,4 @@
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// One lineage (or constellation, or Nextstrain clade) of <c>voc_spike_mutations.tsv</c> with only the rows the

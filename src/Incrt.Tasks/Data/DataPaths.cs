@@ -1,4 +1,4 @@
-namespace Incrt.Data;
+namespace Incrt.Tasks.Data;
 
 /// <summary>
 /// Locates the shared data folder (the one holding <c>sst2/</c> and the other data sets).

@@ -1,4 +1,6 @@
-namespace Incrt.Data;
+using Incrt.Training;
+
+namespace Incrt.Tasks.Data;
 
 /// <summary>A planted directed relation: token <see cref="Source"/> "points to" token <see cref="Target"/>.</summary>
 /// <param name="Source">Token id a_k; in a forward instance it comes first.</param>

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Incrt.Data;
+namespace Incrt.Training;
 
 /// <summary>
 /// One padded mini-batch of token sequences. Owns its tensors: dispose it when done (e.g. <c>using var batch</c>
@@ -22,7 +22,7 @@ public sealed class SequenceBatch : IDisposable
         Lengths = lengths;
     }
 
-    /// <summary>Token ids, shape (B, T), <c>int64</c>; positions past a sequence's length hold <see cref="WordVocabulary.PadId"/>.</summary>
+    /// <summary>Token ids, shape (B, T), <c>int64</c>; positions past a sequence's length hold 0 (the padding id).</summary>
     public Tensor Ids { get; }
 
     /// <summary>Key padding mask, shape (B, T), <c>bool</c>: <c>true</c> marks padding (to be ignored by attention).</summary>

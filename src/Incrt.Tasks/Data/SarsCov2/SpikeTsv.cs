@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Incrt.Data.SarsCov2;
+namespace Incrt.Tasks.Data.SarsCov2;
 
 /// <summary>
 /// Reads and writes labelled sequences as UTF-8 TSV with the header <c>id\tlabel\tsequence</c>.
