@@ -27,6 +27,13 @@ for entry in README.md LICENSE buildTransitive/Incrt.targets buildTransitive/Pat
   unzip -l "$nupkg" "$entry" > /dev/null || { echo "consumer-check: $entry missing from $nupkg" >&2; exit 1; }
 done
 echo "   $version OK (README, LICENSE, XML docs, buildTransitive native fix, symbols)"
+# Issue 19: the package is the method only. Datasets/tasks (Incrt.Tasks) and theory tools (Incrt.Analysis) stay out.
+stray="$(unzip -Z1 "$nupkg" | grep '^lib/' | grep -vE '^lib/net(8|10)\.0/Incrt\.(dll|xml)$' || true)"
+test -z "$stray" || { echo "consumer-check: unexpected files in $nupkg: $stray" >&2; exit 1; }
+if unzip -p "$nupkg" lib/net10.0/Incrt.xml | grep -E '"[TMPFE]:Incrt\.(Data|Theory|Tasks|Analysis)\.' > /dev/null; then
+  echo "consumer-check: $nupkg documents dataset or theory types; they belong to Incrt.Tasks / Incrt.Analysis" >&2; exit 1
+fi
+echo "   no dataset, simulator or predictor types in the package"
 
 app="$work/app"
 mkdir -p "$app"
