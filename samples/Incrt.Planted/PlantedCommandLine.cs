@@ -23,6 +23,7 @@ internal static class PlantedCommandLine
         var ks = ListOption.Integers("--k", $"Planted head counts K (default {string.Join(',', d.Ks)}); each at most --length.", minimum: 1);
         var seeds = ListOption.Integers("--seeds", $"Seeds: the task (offsets, examples) and the model initialisation (default {string.Join(',', d.Seeds)}).");
         var steps = IntegerOption.AtLeast("--steps", $"Optimizer steps per run (default {d.Steps}).", 1);
+        var incrtSteps = IntegerOption.AtLeast("--incrt-steps", "Optimizer steps of the INCRT runs (default 2 × --steps: growth is sequential).", 1);
         var batch = IntegerOption.AtLeast("--batch", $"Examples per step, fresh every step (default {d.BatchSize}).", 1);
         var lr = new Option<double?>("--lr") { Description = string.Create(CultureInfo.InvariantCulture, $"Peak AdamW learning rate (default {d.LearningRate}).") };
         var values = IntegerOption.AtLeast("--values", $"Offset retrieval: token values = classes per read-out (default {d.Values}).", 2);
@@ -45,10 +46,16 @@ internal static class PlantedCommandLine
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "Controller thresholds of the INCRT runs: relative (default), relativepositive or calibrated.", HelpName = "relative|relativepositive|calibrated" };
         var shard = new Option<string?>("--shard") { Description = "Worker mode (set by --workers): i/n runs every n-th job from the i-th.", Hidden = true };
         var outcomes = new Option<string?>("--outcomes") { Description = "Worker mode (set by --workers): JSON-lines file for the outcomes.", Hidden = true };
-        var prune = new Option<PruneStatistic?>("--prune") { Description = "Controller prune statistic of the INCRT runs: Reference (default), MinorDirection, LeaveOneOut or None.", HelpName = "reference|minordirection|leaveoneout|none" };
+        var prune = new Option<PruneStatistic?>("--prune") { Description = "Override the preset's prune statistic: Reference, MinorDirection, LeaveOneOut, MaskedLoss or None.", HelpName = "reference|minordirection|leaveoneout|maskedloss|none" };
+        var plateauImprovement = new Option<double?>("--plateau-improvement") { Description = "Loss-aware growth: a plateau is a window whose mean loss improved by less than this fraction." };
+        var plateauSteps = IntegerOption.AtLeast("--plateau-steps", "Loss-aware growth: steps per loss window.", 1);
+        var trialSteps = IntegerOption.AtLeast("--trial-steps", "Loss-aware growth: steps a trial head gets to become useful.", 1);
+        var usefulFraction = new Option<double?>("--useful-fraction") { Description = "Loss-aware rules: a head is useful when masking it raises the probe loss by at least this fraction of the untrained model's loss (and 0.02)." };
+        var growAfterKeep = new Option<bool?>("--grow-after-keep") { Description = "Loss-aware growth: put the next head on trial as soon as one is kept (true) or wait for the next plateau (false)." };
+        var controller = new Option<string?>("--controller") { Description = $"Controller preset of the INCRT runs: energy, loss or paper (default {d.ControllerPreset}; docs/algorithm.md §6).", HelpName = "energy|loss|paper" };
 
         var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
-        foreach (var o in new Option[] { quick, families, ks, seeds, steps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, shard, outcomes })
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, incrtSteps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, controller, plateauImprovement, plateauSteps, trialSteps, growAfterKeep, usefulFraction, shard, outcomes })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -63,6 +70,7 @@ internal static class PlantedCommandLine
                 Ks = Given(p.GetValue(ks)) ?? s.Ks,
                 Seeds = Given(p.GetValue(seeds)) ?? s.Seeds,
                 Steps = p.GetValue(steps) ?? s.Steps,
+                IncrtSteps = p.GetValue(incrtSteps) ?? s.IncrtSteps,
                 BatchSize = p.GetValue(batch) ?? s.BatchSize,
                 LearningRate = p.GetValue(lr) ?? s.LearningRate,
                 Values = p.GetValue(values) ?? s.Values,
@@ -82,6 +90,12 @@ internal static class PlantedCommandLine
                 Out = p.GetValue(output) ?? s.Out,
                 Threads = p.GetValue(threads) ?? s.Threads,
                 Device = p.GetValue(device) ?? s.Device,
+                ControllerPreset = p.GetValue(controller) ?? s.ControllerPreset,
+                PlateauImprovement = p.GetValue(plateauImprovement) ?? s.PlateauImprovement,
+                PlateauSteps = p.GetValue(plateauSteps) ?? s.PlateauSteps,
+                TrialSteps = p.GetValue(trialSteps) ?? s.TrialSteps,
+                GrowAfterKeep = p.GetValue(growAfterKeep) ?? s.GrowAfterKeep,
+                UsefulFraction = p.GetValue(usefulFraction) ?? s.UsefulFraction,
                 ThresholdMode = p.GetValue(thresholds) ?? s.ThresholdMode,
                 Prune = p.GetValue(prune) ?? s.Prune,
                 Shard = shardValue,

@@ -21,11 +21,17 @@ internal sealed record PlantedSettings
     public int HeadDim { get; init; } = 4;
     public int MaxHeads { get; init; } = 32;
     public int Steps { get; init; } = 1500;
+    /// <summary>Steps of the INCRT runs (null = 2 × <see cref="Steps"/>): growth is sequential, one head per loss plateau.</summary>
+    public int? IncrtSteps { get; init; }
+    /// <summary>The INCRT runs' step count.</summary>
+    public int IncrtStepCount => IncrtSteps ?? 2 * Steps;
     public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 1e-2;
     public double WeightDecay { get; init; } = 0.01;
     public int WarmupSteps { get; init; } = 50;
     public int DevExamples { get; init; } = 2000;
+    /// <summary>Examples in the loss-aware rules' probe batch.</summary>
+    public int ProbeExamples { get; init; } = 512;
     /// <summary>Knee rule: accuracy at the knee at least this …</summary>
     public double KneeAccuracy { get; init; } = 0.97;
     /// <summary>… and one head fewer at least this much lower.</summary>
@@ -36,8 +42,18 @@ internal sealed record PlantedSettings
     public string Out { get; init; } = "runs/planted";
     public int Threads { get; init; } = 1;
     public string Device { get; init; } = "cpu";
-    public ThresholdMode ThresholdMode { get; init; } = ThresholdMode.Relative;
-    public PruneStatistic Prune { get; init; } = new ControllerOptions().Prune;
+    /// <summary>The controller preset of the INCRT runs: energy, loss or paper (<see cref="ControllerPresets"/>).</summary>
+    public string ControllerPreset { get; init; } = "energy";
+    /// <summary>Overrides of the loss-aware rules' settings (null = the preset's).</summary>
+    public double? PlateauImprovement { get; init; }
+    public int? PlateauSteps { get; init; }
+    public int? TrialSteps { get; init; }
+    public bool? GrowAfterKeep { get; init; }
+    public double? UsefulFraction { get; init; }
+    /// <summary>Overrides the preset's threshold mode when set.</summary>
+    public ThresholdMode? ThresholdMode { get; init; }
+    /// <summary>Overrides the preset's prune statistic when set.</summary>
+    public PruneStatistic? Prune { get; init; }
     public bool Quick { get; init; }
     /// <summary>INCRT runs start with this many heads per K (0 = one head, the default; 2 = start at 2K and see whether
     /// the controller prunes down to the knee).</summary>
@@ -71,9 +87,41 @@ internal sealed record PlantedSettings
     /// <summary>The sequence length (after [CLS]) of <paramref name="family"/> at <paramref name="k"/>.</summary>
     public int LengthOf(PlantedFamily family, int k) => family == PlantedFamily.SegmentRetrieval ? SegmentSize * k : Length;
 
-    /// <summary>The controller options of the INCRT runs (the library defaults, with the sweep's threshold and prune
-    /// choices).</summary>
-    public ControllerOptions Controller => new() { Thresholds = ThresholdMode, Prune = Prune };
+    /// <summary>The controller options of the INCRT runs: the preset, with the sweep's threshold and prune overrides, and
+    /// no loss-aware prune in the last 15% of the run.</summary>
+    public ControllerOptions Controller
+    {
+        get
+        {
+            var preset = PresetNamed(ControllerPreset);
+            return preset with
+            {
+                Thresholds = ThresholdMode ?? preset.Thresholds,
+                Prune = Prune ?? preset.Prune,
+                LossAware = preset.LossAware with
+                {
+                    StopPruningAtStep = (long)(0.85 * IncrtStepCount),
+                    PlateauImprovement = PlateauImprovement ?? preset.LossAware.PlateauImprovement,
+                    PlateauSteps = PlateauSteps ?? preset.LossAware.PlateauSteps,
+                    TrialSteps = TrialSteps ?? preset.LossAware.TrialSteps,
+                    GrowAfterKeep = GrowAfterKeep ?? preset.LossAware.GrowAfterKeep,
+                    UsefulFraction = UsefulFraction ?? preset.LossAware.UsefulFraction,
+                },
+            };
+        }
+    }
+
+    /// <summary>The preset called <paramref name="name"/> (energy, loss, paper), or null.</summary>
+    public static ControllerOptions? TryPreset(string name) => name.ToLowerInvariant() switch
+    {
+        "energy" => ControllerPresets.Energy,
+        "loss" or "lossaware" => ControllerPresets.LossAware,
+        "paper" => ControllerPresets.Paper,
+        _ => null,
+    };
+
+    private static ControllerOptions PresetNamed(string name) =>
+        TryPreset(name) ?? throw new ArgumentException($"Unknown controller preset '{name}'.", nameof(name));
 }
 
 /// <summary>Checks the settings against what the construction allows.</summary>
@@ -91,6 +139,7 @@ internal static class PlantedSettingsChecks
         if (s.Seeds.Distinct().Count() != s.Seeds.Count) return "--seeds lists a seed twice.";
         if (s.Ks.Distinct().Count() != s.Ks.Count) return "--k lists a K twice.";
         if (!s.Fixed && !s.Incrt) return "--no-fixed and --no-incrt together leave nothing to run.";
+        if (PlantedSettings.TryPreset(s.ControllerPreset) is null) return $"--controller must be energy, loss or paper; got '{s.ControllerPreset}'.";
         return null;
     }
 }

@@ -40,6 +40,8 @@ internal static class PlantedTraining
         using var model = new IncrtMultiOutputClassifier(options, task.Outputs, device);
         using var optimizer = optim.AdamW(model.parameters().ToArray(), lr: s.LearningRate, weight_decay: s.WeightDecay);
         using var control = controller is null ? null : new HeadController(model.GrowableLayers, optimizer, controller, model: model);
+        using var probe = ProbeBatch.Create(task, s, device);
+        if (control is not null) control.LossProbe = () => probe.Loss(model, task);
         var steps = new List<long> { 0 };
         var counts = new List<int> { heads };
         int grew = 0, pruned = 0;
@@ -54,12 +56,13 @@ internal static class PlantedTraining
             };
 
         model.train();
-        for (long step = 0; step < s.Steps; step++)
+        int total = controller is null ? s.Steps : s.IncrtStepCount;
+        for (long step = 0; step < total; step++)
         {
             double loss;
             using (var scope = NewDisposeScope())
             {
-                double factor = LearningRateSchedule.WarmupCosine(step, s.WarmupSteps, s.Steps, 0.1);
+                double factor = LearningRateSchedule.WarmupCosine(step, s.WarmupSteps, total, 0.1);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = s.LearningRate * factor;
                 var (ids, labels) = task.Generate(s.BatchSize, splitSeed: 1 + step).ToTensors(device);
                 optimizer.zero_grad();
@@ -77,7 +80,7 @@ internal static class PlantedTraining
     }
 
     /// <summary>Sum over read-outs of the mean cross-entropy.</summary>
-    private static Tensor Loss(IncrtMultiOutputClassifier model, PlantedTask task, Tensor ids, Tensor labels) =>
+    internal static Tensor Loss(IncrtMultiOutputClassifier model, PlantedTask task, Tensor ids, Tensor labels) =>
         nn.functional.cross_entropy(model.forward(ids).reshape(-1, task.Classes), labels.reshape(-1)) * task.Outputs;
 
     /// <summary>Exact-match rate (all K read-outs right) and mean per-read-out accuracy on <paramref name="count"/>

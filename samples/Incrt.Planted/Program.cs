@@ -36,7 +36,7 @@ namespace Incrt.Planted
             catch (ArgumentException e) { err.WriteLine($"error: {e.Message}"); return 2; }
             log.WriteLine($"INCRT planted tasks: {string.Join(',', s.Families.Select(PlantedSweep.Name))} × K {string.Join(',', s.Ks)} × seeds {string.Join(',', s.Seeds)}; " +
                 $"fixed H = 1…{s.FixedFactor}K{(s.Fixed ? "" : " (skipped)")}, INCRT{(s.Incrt ? "" : " (skipped)")}; d_model {s.DModel}, head_dim {s.HeadDim}, " +
-                $"{s.Steps} steps × {s.BatchSize}, lr {s.LearningRate}, length {s.Length} (segment size {s.SegmentSize}), values {s.Values}; workers {s.Workers} × {get_num_threads()} thread(s), device {device}, out {s.Out}");
+                $"{s.Steps} steps (INCRT {s.IncrtStepCount}) × {s.BatchSize}, lr {s.LearningRate}, length {s.Length} (segment size {s.SegmentSize}), values {s.Values}; workers {s.Workers} × {get_num_threads()} thread(s), device {device}, out {s.Out}");
             var clock = Stopwatch.StartNew();
             if (s.Shard is not null)
             {

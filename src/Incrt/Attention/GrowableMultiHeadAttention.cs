@@ -21,7 +21,7 @@ namespace Incrt.Attention;
 /// objects (and native handles) survive, so module registration and optimizer parameter lists stay valid. Use
 /// <see cref="Surgery.HeadSurgery"/> to resize the optimizer state together with the parameters.</para>
 /// </remarks>
-public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
+public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // PyTorch field names, so state_dict keys read as in PyTorch.
     private readonly Parameter in_proj_weight;
@@ -123,6 +123,7 @@ public sealed class GrowableMultiHeadAttention : nn.Module<Tensor, Tensor>
         // SDPA's boolean mask marks keys that take part: the complement of the padding mask, broadcast over H and queries.
         using var attend = keyPaddingMask?.logical_not().view(b, 1, 1, t);
         var heads = Sdpa(qkvs[0], qkvs[1], qkvs[2], attend, training ? Options.Dropout : 0.0); // (B, H, T, d_k)
+        if (_masked is not null) heads = heads * MaskTensor(heads);
 
         var o = heads.transpose(1, 2).reshape(b * t, h * dk);                   // (B·T, H·d_k)
         var wo = out_proj_weight.reshape(h * dk, d);

@@ -31,6 +31,18 @@ public enum PruneStatistic
     /// and <see cref="ControllerOptions.LeaveOneOutAgeGuard"/> instead of the φ_g window. A layer's last head scores +∞.
     /// </summary>
     LeaveOneOut,
+    /// <summary>Loss-aware: the head whose masking raises the probe loss least is removed if that increase is not useful
+    /// (<see cref="MaskedLossPruneRule"/>, settings in <see cref="ControllerOptions.LossAware"/>) [ours].</summary>
+    MaskedLoss,
+}
+
+/// <summary>What decides that a layer gets one more head (docs/algorithm.md §4, §6).</summary>
+public enum GrowthSignal
+{
+    /// <summary>Directional energy: λmax of the residual operator above θ_w (<see cref="EnergyRule"/>) [paper].</summary>
+    Energy,
+    /// <summary>Loss plateau, then a trial head kept only if masking it costs loss (<see cref="LossPlateauGrowthRule"/>) [ours].</summary>
+    LossPlateau,
 }
 
 /// <summary>What θ_w, φ_w and φ_g are fractions of (docs/algorithm.md §4).</summary>
@@ -129,6 +141,13 @@ public sealed record ControllerOptions
     /// </summary>
     public int? MaxDwellCalls { get; init; } = 5;
 
+    /// <summary>What decides growth. Default <see cref="GrowthSignal.Energy"/>; see <see cref="ControllerPresets"/> for the
+    /// measured choice.</summary>
+    public GrowthSignal Growth { get; init; } = GrowthSignal.Energy;
+
+    /// <summary>Settings of the loss-aware rules (<see cref="GrowthSignal.LossPlateau"/>, <see cref="PruneStatistic.MaskedLoss"/>).</summary>
+    public LossAwareOptions LossAware { get; init; } = new();
+
     /// <summary>Prune statistic. Default <see cref="PruneStatistic.Reference"/>.</summary>
     public PruneStatistic Prune { get; init; } = PruneStatistic.Reference;
 
@@ -182,6 +201,10 @@ public sealed record ControllerOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Estimator, nameof(Estimator));
+        ArgumentNullException.ThrowIfNull(LossAware, nameof(LossAware));
+        LossAware.Validate();
+        if (!Enum.IsDefined(Growth)) throw new ArgumentOutOfRangeException(nameof(Growth), Growth, "Unknown growth signal.");
+        if (!Enum.IsDefined(Prune)) throw new ArgumentOutOfRangeException(nameof(Prune), Prune, "Unknown prune statistic.");
         Positive(Interval, nameof(Interval));
         Positive(CalibrationCalls, nameof(CalibrationCalls));
         PositiveFinite(ThetaW, nameof(ThetaW));

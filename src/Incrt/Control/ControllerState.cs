@@ -7,9 +7,13 @@ namespace Incrt.Control;
 /// <param name="LastStep">The last step passed to <see cref="HeadController.Step"/>, or null before the first.</param>
 /// <param name="Layers">Per-layer state, in the controller's layer order.</param>
 /// <param name="Trace">Every trace row so far.</param>
-internal sealed record ControllerState(long Calls, long? LastStep, IReadOnlyList<LayerControlState> Layers, IReadOnlyList<TraceRow> Trace);
+/// <param name="RuleStates">Per layer, the states of its rules other than the energy rule (growth rule first); null in
+/// checkpoints written before rules were objects.</param>
+/// <param name="Decisions">Per layer, the last decision label; null in older checkpoints (the energy state's label is used).</param>
+internal sealed record ControllerState(long Calls, long? LastStep, IReadOnlyList<LayerControlState?> Layers, IReadOnlyList<TraceRow> Trace,
+    IReadOnlyList<IReadOnlyList<System.Text.Json.JsonElement>>? RuleStates = null, IReadOnlyList<string>? Decisions = null);
 
-/// <summary>One layer's controller state.</summary>
+/// <summary>One layer's energy-rule state (<see cref="EnergyRule"/>); null for a layer without the energy rule.</summary>
 /// <param name="HeadIds">Head ids of the layer when the state was taken (checked on import).</param>
 /// <param name="Dimension">d.</param>
 /// <param name="BasisColumns">Columns of Q (each of length d), in order.</param>

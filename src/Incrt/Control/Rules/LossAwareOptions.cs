@@ -1,0 +1,77 @@
+namespace Incrt.Control;
+
+/// <summary>
+/// Settings of the loss-aware rules, <see cref="LossPlateauGrowthRule"/> and <see cref="MaskedLossPruneRule"/>
+/// (docs/algorithm.md §6). Both judge a head by the paired masking test: the probe loss with the head masked minus the
+/// probe loss without masking, on the same batch. A head is useful when that increase is at least
+/// max(<see cref="UsefulAbsolute"/>, <see cref="UsefulFraction"/>·L₀), L₀ the probe loss at the rule's first call (the
+/// untrained model's loss: the task's loss scale) [ours; masking importance after Michel et al. 2019, "Are sixteen
+/// heads really better than one?"]. A fraction of the current loss would not do: near a solved task any extra head
+/// lowers a small loss by a large fraction.
+/// </summary>
+public sealed record LossAwareOptions
+{
+    /// <summary>Steps per loss window; the mean training loss of each window is compared with the previous one. Default 50.</summary>
+    public int PlateauSteps { get; init; } = 50;
+
+    /// <summary>A plateau: the last window's mean loss is less than this fraction below the previous window's. Default 0.03.</summary>
+    public double PlateauImprovement { get; init; } = 0.03;
+
+    /// <summary>When a trial head is kept, put the next one on trial at once instead of waiting for the next plateau:
+    /// growth continues while heads keep proving useful and stops at the first one that does not. Default false: a head
+    /// is kept as soon as it is useful, while it is still learning, and a second trial head started then learns the same
+    /// relation beside it, both stay useful and the layer overshoots (planted offset task, seed 1: K = 2, 4, 6, 8 →
+    /// 3, 6, 8, 11 heads with true).</summary>
+    public bool GrowAfterKeep { get; init; }
+
+    /// <summary>Steps a trial head gets to become useful before it is withdrawn (and growth stops). Default 300.</summary>
+    public int TrialSteps { get; init; } = 300;
+
+    /// <summary>Steps between masking probes of a trial head (it is kept at the first probe that finds it useful). Default 25.</summary>
+    public int ProbeEverySteps { get; init; } = 25;
+
+    /// <summary>Smallest loss increase that makes a head useful. Default 0.02 (nats).</summary>
+    public double UsefulAbsolute { get; init; } = 0.02;
+
+    /// <summary>Smallest loss increase, as a fraction of L₀ (the probe loss at the first call), that makes a head useful.
+    /// Default 0.03: a head that carries one of K equally weighted relations is worth about 1/K of L₀, so K up to ≈ 30
+    /// stays detectable.</summary>
+    public double UsefulFraction { get; init; } = 0.03;
+
+    /// <summary>Steps between two prune checks (each costs H + 1 probe forwards). Default 100.</summary>
+    public int PruneEverySteps { get; init; } = 100;
+
+    /// <summary>Steps a head must have lived before it can be pruned. Default 200.</summary>
+    public int PruneAgeSteps { get; init; } = 200;
+
+    /// <summary>No prune after this step (a late prune leaves no time to recover), or null for no limit. Default null;
+    /// the samples set it to 85% of the run.</summary>
+    public long? StopPruningAtStep { get; init; }
+
+    /// <summary>Whether masking a head that raises the probe loss by <paramref name="increase"/> makes it useful, given
+    /// the reference loss L₀ <paramref name="referenceLoss"/>.</summary>
+    public bool IsUseful(double increase, double referenceLoss) => increase >= Math.Max(UsefulAbsolute, UsefulFraction * Math.Abs(referenceLoss));
+
+    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        Positive(PlateauSteps, nameof(PlateauSteps));
+        Positive(TrialSteps, nameof(TrialSteps));
+        Positive(ProbeEverySteps, nameof(ProbeEverySteps));
+        Positive(PruneEverySteps, nameof(PruneEverySteps));
+        if (PruneAgeSteps < 0) throw new ArgumentOutOfRangeException(nameof(PruneAgeSteps), PruneAgeSteps, "PruneAgeSteps must be ≥ 0.");
+        if (!(PlateauImprovement >= 0 && PlateauImprovement < 1))
+            throw new ArgumentOutOfRangeException(nameof(PlateauImprovement), PlateauImprovement, "PlateauImprovement must be in [0, 1).");
+        if (!(UsefulAbsolute >= 0 && double.IsFinite(UsefulAbsolute)))
+            throw new ArgumentOutOfRangeException(nameof(UsefulAbsolute), UsefulAbsolute, "UsefulAbsolute must be finite and ≥ 0.");
+        if (!(UsefulFraction >= 0 && double.IsFinite(UsefulFraction)))
+            throw new ArgumentOutOfRangeException(nameof(UsefulFraction), UsefulFraction, "UsefulFraction must be finite and ≥ 0.");
+        if (StopPruningAtStep is < 0)
+            throw new ArgumentOutOfRangeException(nameof(StopPruningAtStep), StopPruningAtStep, "StopPruningAtStep must be ≥ 0 or null.");
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
+    }
+}
