@@ -52,10 +52,11 @@ internal static class PlantedCommandLine
         var trialSteps = IntegerOption.AtLeast("--trial-steps", "Loss-aware growth: steps a trial head gets to become useful.", 1);
         var usefulFraction = new Option<double?>("--useful-fraction") { Description = "Loss-aware rules: a head is useful when masking it raises the probe loss by at least this fraction of the untrained model's loss (and 0.02)." };
         var growAfterKeep = new Option<bool?>("--grow-after-keep") { Description = "Loss-aware growth: put the next head on trial as soon as one is kept (true) or wait for the next plateau (false)." };
+        var curves = new Option<string?>("--curves") { Description = "With --no-fixed: take each configuration's fixed-H curve (and so its knee) from this earlier results.json.", HelpName = "results.json" };
         var controller = new Option<string?>("--controller") { Description = $"Controller preset of the INCRT runs: energy, loss or paper (default {d.ControllerPreset}; docs/algorithm.md §6).", HelpName = "energy|loss|paper" };
 
         var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
-        foreach (var o in new Option[] { quick, families, ks, seeds, steps, incrtSteps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, controller, plateauImprovement, plateauSteps, trialSteps, growAfterKeep, usefulFraction, shard, outcomes })
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, incrtSteps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, controller, curves, plateauImprovement, plateauSteps, trialSteps, growAfterKeep, usefulFraction, shard, outcomes })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -102,6 +103,15 @@ internal static class PlantedCommandLine
                 OutcomesFile = p.GetValue(outcomes),
                 CommandLine = args?.ToArray(),
             };
+            if (p.GetValue(curves) is { } curvesFile)
+            {
+                try { s = s with { PriorCurves = PriorCurves.Load(curvesFile), CurvesFile = curvesFile }; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException)
+                {
+                    error.WriteLine($"error: --curves {curvesFile}: {e.Message}");
+                    return SampleCommandLine.UsageErrorExitCode;
+                }
+            }
             if (s.Problem() is { } problem)
             {
                 error.WriteLine($"error: {problem}");

@@ -45,7 +45,7 @@ internal static class PlantedReport
                 families = s.Families.Select(PlantedSweep.Name), ks = s.Ks, seeds = s.Seeds, s.Steps, incrtSteps = s.IncrtStepCount, batchSize = s.BatchSize, learningRate = s.LearningRate,
                 values = s.Values, length = s.Length, segmentSize = s.SegmentSize, fillers = s.Fillers, dModel = s.DModel, headDim = s.HeadDim, maxHeads = s.MaxHeads,
                 fixedFactor = s.FixedFactor, preNorm = s.PreNorm, incrtStartFactor = s.IncrtStartFactor, kneeAccuracy = s.KneeAccuracy, kneeDrop = s.KneeDrop, workers = s.Workers,
-                controller = s.ControllerPreset, thresholds = s.Controller.Thresholds.ToString(), prune = s.Controller.Prune.ToString(), growth = s.Controller.Growth.ToString(),
+                controller = s.ControllerPreset, curves = s.CurvesFile, thresholds = s.Controller.Thresholds.ToString(), prune = s.Controller.Prune.ToString(), growth = s.Controller.Growth.ToString(),
                 accuracy = "fraction of held-out examples with all K read-outs right",
             },
             seconds,

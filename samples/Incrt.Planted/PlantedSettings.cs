@@ -65,6 +65,15 @@ internal sealed record PlantedSettings
     public bool PreNorm { get; init; } = true;
     /// <summary>Only these fixed head counts (a partial curve, for probes); null = 1 … FixedFactor·K.</summary>
     public IReadOnlyList<int>? Heads { get; init; }
+    /// <summary>Fixed-H curves measured by an earlier sweep (<c>--curves results.json</c>), keyed by
+    /// <see cref="CurveKey"/>: with <c>--no-fixed</c> the knees come from them, so the controller can be compared with
+    /// the knee without retraining the whole curve.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<int, double>>? PriorCurves { get; init; }
+    /// <summary>The file <see cref="PriorCurves"/> came from.</summary>
+    public string? CurvesFile { get; init; }
+
+    /// <summary>The key of one configuration's curve in <see cref="PriorCurves"/>.</summary>
+    public static string CurveKey(string family, int k, int seed) => $"{family}/{k}/{seed}";
     /// <summary>Worker mode: run only the jobs whose index i satisfies i mod Count = Index.</summary>
     public (int Index, int Count)? Shard { get; init; }
     /// <summary>Worker mode: append each job's outcome to this JSON-lines file.</summary>

@@ -80,6 +80,8 @@ internal static class PlantedSweep
         var fixedRuns = mine.Where(j => !j.Grow).ToDictionary(j => j.Heads, j => done[j]);
         var incrt = mine.Where(j => j.Grow).Select(j => done[j]).FirstOrDefault();
         var curve = fixedRuns.ToDictionary(p => p.Key, p => p.Value.Accuracy);
+        if (curve.Count == 0 && s.PriorCurves?.GetValueOrDefault(PlantedSettings.CurveKey(Name(key.Family), key.K, key.Seed)) is { } prior)
+            curve = prior.ToDictionary(p => p.Key, p => p.Value);
         int? knee = curve.Count == 0 ? null : KneeAnalysis.Knee(curve, s.KneeAccuracy);
         int classes = PlantedTask.Create(s.Task(key.Family, key.K, key.Seed)).Classes;
         return new PlantedRun(key.Family, key.K, key.Seed, classes, fixedRuns, incrt, knee,

@@ -123,7 +123,7 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
         // SDPA's boolean mask marks keys that take part: the complement of the padding mask, broadcast over H and queries.
         using var attend = keyPaddingMask?.logical_not().view(b, 1, 1, t);
         var heads = Sdpa(qkvs[0], qkvs[1], qkvs[2], attend, training ? Options.Dropout : 0.0); // (B, H, T, d_k)
-        if (_masked is not null) heads = heads * MaskTensor(heads);
+        if (MaskTensor(heads) is { } keep) heads = heads * keep;
 
         var o = heads.transpose(1, 2).reshape(b * t, h * dk);                   // (B·T, H·d_k)
         var wo = out_proj_weight.reshape(h * dk, d);

@@ -41,7 +41,7 @@ internal sealed class LayerSlot : IDisposable
     {
         var verdict = Prune?.ProposePrune(call) ?? RuleVerdict.None();
         IHeadRule? proposer = Prune;
-        if (verdict.Action == RuleAction.None)
+        if (verdict.Action == RuleAction.None && (Prune is null || Prune == Growth || Prune.HeadsOnTrial.Count == 0))
         {
             var growth = Growth.ProposeGrowth(call);
             if (growth.Action != RuleAction.None || verdict.Label == "none") (verdict, proposer) = (growth, Growth);
@@ -118,6 +118,7 @@ internal sealed class LayerSlot : IDisposable
         var energy = state.Layers[i];
         if (energy is not null) Energy!.ImportLayerState(energy);
         for (int k = 0; k < OtherRules.Count; k++) OtherRules[k].ImportState(state.RuleStates![i][k]);
+        if (Prune is MaskedLossPruneRule masked) masked.ResumeTrial(Layer);
         LastDecision = state.Decisions is { } d && i < d.Count ? d[i] : energy?.LastDecision ?? "none";
     }
 

@@ -22,6 +22,10 @@ public interface IHeadRule : IDisposable
     /// <paramref name="byThisRule"/>).</summary>
     void OnHeadRemoved(LayerCall call, int index, long headId, bool byThisRule);
 
+    /// <summary>Heads this rule is still judging (a growth rule's trial heads, a prune rule's removal trial): the other rule
+    /// leaves the layer alone meanwhile.</summary>
+    IReadOnlyCollection<long> HeadsOnTrial { get; }
+
     /// <summary>The energy readings of the rule's last call for events and the trace (all NaN for rules that read none).</summary>
     RuleReadings Readings { get; }
 
@@ -39,9 +43,6 @@ public interface IGrowthRule : IHeadRule
     /// <summary>This call's growth decision: <see cref="RuleAction.Grow"/>, <see cref="RuleAction.Prune"/> (withdraw a
     /// head it added), <see cref="RuleAction.Skip"/>, <see cref="RuleAction.Calibrated"/> or <see cref="RuleAction.None"/>.</summary>
     RuleVerdict ProposeGrowth(LayerCall call);
-
-    /// <summary>Heads this rule is still judging; prune rules leave them alone.</summary>
-    IReadOnlyCollection<long> HeadsOnTrial { get; }
 }
 
 /// <summary>Decides which head of a layer, if any, is removed.</summary>

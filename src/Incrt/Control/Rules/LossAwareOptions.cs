@@ -44,6 +44,10 @@ public sealed record LossAwareOptions
     /// <summary>Steps a head must have lived before it can be pruned. Default 200.</summary>
     public int PruneAgeSteps { get; init; } = 200;
 
+    /// <summary>Steps a removal trial trains the layer without its cheapest head before judging whether the others took
+    /// over its work; 0 prunes only heads whose masking alone costs less than a useful amount. Default 150.</summary>
+    public int RemovalTrialSteps { get; init; } = 150;
+
     /// <summary>No prune after this step (a late prune leaves no time to recover), or null for no limit. Default null;
     /// the samples set it to 85% of the run.</summary>
     public long? StopPruningAtStep { get; init; }
@@ -59,6 +63,7 @@ public sealed record LossAwareOptions
         Positive(TrialSteps, nameof(TrialSteps));
         Positive(ProbeEverySteps, nameof(ProbeEverySteps));
         Positive(PruneEverySteps, nameof(PruneEverySteps));
+        if (RemovalTrialSteps < 0) throw new ArgumentOutOfRangeException(nameof(RemovalTrialSteps), RemovalTrialSteps, "RemovalTrialSteps must be ≥ 0.");
         if (PruneAgeSteps < 0) throw new ArgumentOutOfRangeException(nameof(PruneAgeSteps), PruneAgeSteps, "PruneAgeSteps must be ≥ 0.");
         if (!(PlateauImprovement >= 0 && PlateauImprovement < 1))
             throw new ArgumentOutOfRangeException(nameof(PlateauImprovement), PlateauImprovement, "PlateauImprovement must be in [0, 1).");

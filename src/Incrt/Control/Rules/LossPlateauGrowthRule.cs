@@ -84,7 +84,6 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
     {
         if (_s.PreviousMean is not { } before || _s.LastMean is not { } after || _s.Windows == _s.CheckedWindows) return RuleVerdict.None();
         _s.CheckedWindows = _s.Windows;
-        if (Environment.GetEnvironmentVariable("INCRT_DEBUG") is not null) Console.Error.WriteLine($"DBG step {call.Step} heads {call.Layer.HeadCount} before {before:F4} after {after:F4} L0 {_s.ReferenceLoss:F3}");
         double improvement = (before - after) / Math.Max(Math.Abs(before), 1e-12);
         if (improvement >= _o.PlateauImprovement) return RuleVerdict.None("improving");
         if (call.Layer.HeadCount >= call.Layer.Options.MaxHeads) return RuleVerdict.None("max-heads");
@@ -107,7 +106,6 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
         if (!double.IsFinite(baseLoss) || !double.IsFinite(masked)) return RuleVerdict.Skip("probe");
         _s.LastProbeStep = call.Step;
         double increase = masked - baseLoss;
-        if (Environment.GetEnvironmentVariable("INCRT_DEBUG") is not null) Console.Error.WriteLine($"DBG step {call.Step} heads {call.Layer.HeadCount} trial increase {increase:F4} base {baseLoss:F4}");
         if (_o.IsUseful(increase, _s.ReferenceLoss!.Value))
         {
             _s.Phase = PlateauPhase.Watching;

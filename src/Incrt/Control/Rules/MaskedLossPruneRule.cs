@@ -3,18 +3,23 @@ using System.Text.Json;
 namespace Incrt.Control;
 
 /// <summary>
-/// Loss-aware pruning [ours; masking importance after Michel et al. 2019]: every
-/// <see cref="LossAwareOptions.PruneEverySteps"/> steps, mask each head that is old enough
-/// (<see cref="LossAwareOptions.PruneAgeSteps"/>) and not on trial, one at a time, on the probe batch; remove the head
-/// whose masking raises the probe loss least, if that increase is not useful (<see cref="LossAwareOptions.IsUseful"/>:
-/// the same test a trial head must pass to be kept). At most one head per check, so the layer retrains between prunes;
-/// none after <see cref="LossAwareOptions.StopPruningAtStep"/>; never the last head.
+/// Loss-aware pruning [ours; masking importance after Michel et al. 2019, removal trial after "prune, then let the rest
+/// recover"]: every <see cref="LossAwareOptions.PruneEverySteps"/> steps, mask each head that is old enough
+/// (<see cref="LossAwareOptions.PruneAgeSteps"/>) and not yet found needed, one at a time, on the probe batch. If the
+/// cheapest head's masking costs less than a useful amount (<see cref="LossAwareOptions.IsUseful"/>) it is removed at
+/// once. Otherwise it goes on a removal trial: it stays masked while training goes on for
+/// <see cref="LossAwareOptions.RemovalTrialSteps"/> steps, so the other heads can take over its work; if the probe loss
+/// without it has then come back to within a useful amount of the loss before the trial, the head was redundant and is
+/// removed, else it is unmasked and marked needed until the layer changes. A masked head costs the loss, but two heads
+/// that share one job are each costly to mask, so only retraining shows that one of them is enough. One head at a time;
+/// none while a growth trial runs or after <see cref="LossAwareOptions.StopPruningAtStep"/>; never the last head.
 /// </summary>
-/// <remarks>Cost: H + 1 probe forwards per check. Needs <see cref="HeadController.LossProbe"/>.</remarks>
+/// <remarks>Cost: H + 1 probe forwards per check, one per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
 public sealed class MaskedLossPruneRule : IPruneRule
 {
     private readonly LossAwareOptions _o;
     private PruneState _s = new();
+    private IDisposable? _trialMask;
 
     /// <summary>Creates the rule for one layer.</summary>
     public MaskedLossPruneRule(LossAwareOptions options)
@@ -29,6 +34,9 @@ public sealed class MaskedLossPruneRule : IPruneRule
 
     /// <summary>The loss increase of masking each head at the last check, by head id (a copy).</summary>
     public IReadOnlyDictionary<long, double> LastIncreases => new Dictionary<long, double>(_s.LastIncreases);
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<long> HeadsOnTrial => _s.TrialHead >= 0 ? new[] { _s.TrialHead } : Array.Empty<long>();
 
     /// <inheritdoc />
     public RuleReadings Readings => RuleReadings.Empty;
@@ -48,11 +56,12 @@ public sealed class MaskedLossPruneRule : IPruneRule
         }
         var ids = call.Layer.HeadIds;
         foreach (long id in ids) _s.BirthStep.TryAdd(id, call.Step);
-        if (ids.Count <= 1) return RuleVerdict.None();
+        if (_s.TrialHead >= 0) return JudgeRemoval(call);
+        if (ids.Count <= 1 || call.ProtectedHeads.Count > 0) return RuleVerdict.None();
         if (_o.StopPruningAtStep is { } last && call.Step > last) return RuleVerdict.None();
         if (_s.LastCheckStep is { } previous && call.Step - previous < _o.PruneEverySteps) return RuleVerdict.None();
         var candidates = Enumerable.Range(0, ids.Count)
-            .Where(h => call.Step - _s.BirthStep[ids[h]] >= _o.PruneAgeSteps && !call.ProtectedHeads.Contains(ids[h])).ToList();
+            .Where(h => call.Step - _s.BirthStep[ids[h]] >= _o.PruneAgeSteps && !_s.Needed.Contains(ids[h])).ToList();
         if (candidates.Count == 0) return RuleVerdict.None();
         if (!RuleGuards.ParametersFinite(call.Layer)) return RuleVerdict.Skip("weights");
 
@@ -69,33 +78,83 @@ public sealed class MaskedLossPruneRule : IPruneRule
             _s.LastIncreases[ids[h]] = increase;
             if (increase < bestIncrease) (best, bestIncrease) = (h, increase);
         }
-        return _o.IsUseful(bestIncrease, _s.ReferenceLoss.Value) ? RuleVerdict.None("checked") : RuleVerdict.Prune(best, bestIncrease);
+        if (!_o.IsUseful(bestIncrease, _s.ReferenceLoss.Value)) return RuleVerdict.Prune(best, bestIncrease);
+        if (_o.RemovalTrialSteps == 0) return RuleVerdict.None("checked");
+        _s.TrialHead = ids[best];
+        _s.TrialStart = call.Step;
+        _s.TrialBaseLoss = baseLoss;
+        _trialMask = call.Layer.MaskHeads(new[] { best });
+        return new RuleVerdict(RuleAction.None, "removal-trial", best, null, bestIncrease);
+    }
+
+    private RuleVerdict JudgeRemoval(LayerCall call)
+    {
+        int index = IndexOf(call, _s.TrialHead);
+        if (index < 0) { EndTrial(); return RuleVerdict.None(); }
+        if (call.Step - _s.TrialStart < _o.RemovalTrialSteps) return RuleVerdict.None("removal-trial");
+        double without = call.ProbeLoss(Array.Empty<int>());       // the trial head is still masked
+        long id = _s.TrialHead;
+        double cost = without - _s.TrialBaseLoss;
+        EndTrial();
+        if (!double.IsFinite(without)) return RuleVerdict.Skip("probe");
+        _s.LastCheckStep = call.Step;
+        if (!_o.IsUseful(cost, _s.ReferenceLoss!.Value)) return RuleVerdict.Prune(index, cost);
+        _s.Needed.Add(id);
+        return new RuleVerdict(RuleAction.None, "needed", index, null, cost);
+    }
+
+    private void EndTrial()
+    {
+        _trialMask?.Dispose();
+        _trialMask = null;
+        _s.TrialHead = -1;
+    }
+
+    private static int IndexOf(LayerCall call, long id)
+    {
+        for (int i = 0; i < call.Layer.HeadIds.Count; i++) if (call.Layer.HeadIds[i] == id) return i;
+        return -1;
     }
 
     /// <inheritdoc />
-    public void OnHeadAdded(LayerCall call, int index, long headId, bool byThisRule) => _s.BirthStep[headId] = call.Step;
+    public void OnHeadAdded(LayerCall call, int index, long headId, bool byThisRule)
+    {
+        _s.BirthStep[headId] = call.Step;
+        _s.Needed.Clear();                                          // the layer changed: earlier verdicts may not hold
+    }
 
     /// <inheritdoc />
     public void OnHeadRemoved(LayerCall call, int index, long headId, bool byThisRule)
     {
         _s.BirthStep.Remove(headId);
         _s.LastIncreases.Remove(headId);
+        _s.Needed.Clear();
     }
 
     /// <inheritdoc />
     public JsonElement ExportState() => JsonSerializer.SerializeToElement(_s);
 
-    /// <inheritdoc />
+    /// <summary>Restores the state; a removal trial in progress is resumed (its head masked again).</summary>
+    /// <param name="state">A state from <see cref="ExportState"/>.</param>
     public void ImportState(JsonElement state)
     {
         var s = state.Deserialize<PruneState>() ?? throw new ArgumentException("The masked-loss rule state is empty.", nameof(state));
-        if (s.BirthStep is null || s.LastIncreases is null)
+        if (s.BirthStep is null || s.LastIncreases is null || s.Needed is null)
             throw new ArgumentException("The masked-loss rule state is incomplete.", nameof(state));
         _s = s;
     }
 
-    /// <inheritdoc />
-    public void Dispose() { }
+    /// <summary>Re-masks the head of a removal trial restored from a checkpoint.</summary>
+    internal void ResumeTrial(Attention.GrowableMultiHeadAttention layer)
+    {
+        if (_s.TrialHead < 0 || _trialMask is not null) return;
+        int index = layer.HeadIds.ToList().IndexOf(_s.TrialHead);
+        if (index >= 0) _trialMask = layer.MaskHeads(new[] { index });
+        else _s.TrialHead = -1;
+    }
+
+    /// <summary>Unmasks a head still on removal trial.</summary>
+    public void Dispose() => EndTrial();
 }
 
 /// <summary>The state of a <see cref="MaskedLossPruneRule"/> (checkpoints).</summary>
@@ -105,4 +164,8 @@ internal sealed class PruneState
     public double? ReferenceLoss { get; set; }
     public Dictionary<long, long> BirthStep { get; set; } = new();
     public Dictionary<long, double> LastIncreases { get; set; } = new();
+    public HashSet<long> Needed { get; set; } = new();
+    public long TrialHead { get; set; } = -1;
+    public long TrialStart { get; set; }
+    public double TrialBaseLoss { get; set; }
 }
