@@ -171,7 +171,7 @@ public sealed class HeadController : IDisposable
         foreach (var slot in _layers)
         {
             var context = new LayerCall(step, call, slot.Index, slot.Layer, loss, LossProbe is null ? null : Probe,
-                slot.Growth.HeadsOnTrial);
+                slot.Growth.HeadsOnTrial, slot.Growth.Stopped);
             HeadEvent? e = loss is { } l && !double.IsFinite(l)
                 ? slot.Apply(context, RuleVerdict.Skip("loss"), null, _optimizer, Options)
                 : slot.Act(context, _optimizer, Options);

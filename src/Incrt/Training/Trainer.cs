@@ -57,6 +57,9 @@ public sealed class Trainer
             .Select(i => (int)Math.Round(i * perEpoch / (double)_options.EvaluationsPerEpoch)).ToHashSet();
         var clock = Stopwatch.StartNew();
         double lossSum = 0; int lossCount = 0; long lastReportStep = Step; double lastReportTime = 0;
+        // Loss-aware rules mask heads on a fixed probe batch; without one of the caller's, the first training examples.
+        using var probe = Controller is { LossProbe: null } ? TrainingProbe.From(train, _model, _options.ProbeExamples) : null;
+        using var _ = probe?.AttachTo(Controller!);
 
         for (int epoch = 1; epoch <= _options.Epochs; epoch++)
         {

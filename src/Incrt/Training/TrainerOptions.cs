@@ -28,6 +28,10 @@ public sealed record TrainerOptions
     /// of the epoch). Default 1.</summary>
     public int EvaluationsPerEpoch { get; init; } = 1;
 
+    /// <summary>Training examples in the probe batch the trainer gives a controller that has no
+    /// <see cref="Control.HeadController.LossProbe"/> (loss-aware rules mask heads on it). Default 512.</summary>
+    public int ProbeExamples { get; init; } = 512;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -40,6 +44,7 @@ public sealed record TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(MinLearningRateFraction), MinLearningRateFraction, "must be in [0, 1].");
         if (!(ClipNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "ClipNorm must be ≥ 0.");
         if (ProgressEvery < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEvery), ProgressEvery, "ProgressEvery must be ≥ 1.");
+        if (ProbeExamples < 1) throw new ArgumentOutOfRangeException(nameof(ProbeExamples), ProbeExamples, "ProbeExamples must be ≥ 1.");
         if (EvaluationsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(EvaluationsPerEpoch), EvaluationsPerEpoch, "must be ≥ 1.");
     }
 }

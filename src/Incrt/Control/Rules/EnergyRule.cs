@@ -78,6 +78,9 @@ public sealed class EnergyRule : IGrowthRule, IPruneRule
     /// <inheritdoc />
     public IReadOnlyCollection<long> HeadsOnTrial => Array.Empty<long>();
 
+    /// <summary>Calibrated and the last λmax at most θ_w: the energy rule would not grow now.</summary>
+    public bool Stopped => Thresholds is { } t && LastReading is { } r && r.LambdaMax <= t.ThetaW;
+
     /// <inheritdoc />
     public RuleReadings Readings => new(LastReading?.LambdaMax ?? double.NaN, LastReading?.LambdaMin ?? double.NaN,
         LastReading?.ExactLambdaMax ?? double.NaN, Thresholds?.ThetaW ?? double.NaN, Thresholds?.PhiW ?? double.NaN,

@@ -43,6 +43,10 @@ public interface IGrowthRule : IHeadRule
     /// <summary>This call's growth decision: <see cref="RuleAction.Grow"/>, <see cref="RuleAction.Prune"/> (withdraw a
     /// head it added), <see cref="RuleAction.Skip"/>, <see cref="RuleAction.Calibrated"/> or <see cref="RuleAction.None"/>.</summary>
     RuleVerdict ProposeGrowth(LayerCall call);
+
+    /// <summary>Whether the layer has stopped growing (nothing on trial, no growth expected): prune rules that need a
+    /// settled layer wait for it.</summary>
+    bool Stopped { get; }
 }
 
 /// <summary>Decides which head of a layer, if any, is removed.</summary>

@@ -11,8 +11,9 @@ public sealed class LayerCall
     private readonly Func<double>? _probe;
 
     internal LayerCall(long step, long call, int layerIndex, GrowableMultiHeadAttention layer, double? loss, Func<double>? probe,
-        IReadOnlyCollection<long> protectedHeads)
+        IReadOnlyCollection<long> protectedHeads, bool growthStopped = false)
     {
+        GrowthStopped = growthStopped;
         Step = step;
         Call = call;
         LayerIndex = layerIndex;
@@ -39,6 +40,9 @@ public sealed class LayerCall
 
     /// <summary>Heads another rule is still judging (a growth rule's trial heads): prune rules must leave them alone.</summary>
     public IReadOnlyCollection<long> ProtectedHeads { get; }
+
+    /// <summary>Whether the layer's growth rule has stopped (<see cref="IGrowthRule.Stopped"/>).</summary>
+    public bool GrowthStopped { get; }
 
     /// <summary>Whether <see cref="ProbeLoss"/> is available (the controller has a <see cref="HeadController.LossProbe"/>).</summary>
     public bool CanProbe => _probe is not null;

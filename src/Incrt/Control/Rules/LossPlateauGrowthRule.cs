@@ -38,7 +38,7 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
     /// <inheritdoc />
     public string Name => "loss-plateau";
 
-    /// <summary>Whether the layer has stopped growing (a withdrawn trial head or a prune).</summary>
+    /// <summary>Whether the layer has stopped growing (a withdrawn trial head or a prune by another rule).</summary>
     public bool Stopped => _s.Phase == PlateauPhase.Stopped;
 
     /// <inheritdoc />

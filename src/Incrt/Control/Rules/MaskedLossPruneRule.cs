@@ -12,7 +12,8 @@ namespace Incrt.Control;
 /// without it has then come back to within a useful amount of the loss before the trial, the head was redundant and is
 /// removed, else it is unmasked and marked needed until the layer changes. A masked head costs the loss, but two heads
 /// that share one job are each costly to mask, so only retraining shows that one of them is enough. One head at a time;
-/// none while a growth trial runs or after <see cref="LossAwareOptions.StopPruningAtStep"/>; never the last head.
+/// removal trials only once the growth rule has stopped (<see cref="LayerCall.GrowthStopped"/>); none while a growth
+/// trial runs or after <see cref="LossAwareOptions.StopPruningAtStep"/>; never the last head.
 /// </summary>
 /// <remarks>Cost: H + 1 probe forwards per check, one per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
 public sealed class MaskedLossPruneRule : IPruneRule
@@ -79,7 +80,9 @@ public sealed class MaskedLossPruneRule : IPruneRule
             if (increase < bestIncrease) (best, bestIncrease) = (h, increase);
         }
         if (!_o.IsUseful(bestIncrease, _s.ReferenceLoss.Value)) return RuleVerdict.Prune(best, bestIncrease);
-        if (_o.RemovalTrialSteps == 0) return RuleVerdict.None("checked");
+        // A removal trial compares the loss before and after training without the head, so it only means something
+        // once the layer has stopped growing: while other heads still learn, their progress would hide the loss.
+        if (_o.RemovalTrialSteps == 0 || !call.GrowthStopped) return RuleVerdict.None("checked");
         _s.TrialHead = ids[best];
         _s.TrialStart = call.Step;
         _s.TrialBaseLoss = baseLoss;
@@ -97,8 +100,12 @@ public sealed class MaskedLossPruneRule : IPruneRule
         double cost = without - _s.TrialBaseLoss;
         EndTrial();
         if (!double.IsFinite(without)) return RuleVerdict.Skip("probe");
+        if (!_o.IsUseful(cost, _s.ReferenceLoss!.Value))
+        {
+            _s.LastCheckStep = null;                                  // the trial was the recovery time: check again at once
+            return RuleVerdict.Prune(index, cost);
+        }
         _s.LastCheckStep = call.Step;
-        if (!_o.IsUseful(cost, _s.ReferenceLoss!.Value)) return RuleVerdict.Prune(index, cost);
         _s.Needed.Add(id);
         return new RuleVerdict(RuleAction.None, "needed", index, null, cost);
     }
