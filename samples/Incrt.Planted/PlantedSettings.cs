@@ -49,6 +49,7 @@ internal sealed record PlantedSettings
     public int? PlateauSteps { get; init; }
     public int? TrialSteps { get; init; }
     public bool? GrowAfterKeep { get; init; }
+    public int? MaxWithdrawals { get; init; }
     public double? UsefulFraction { get; init; }
     /// <summary>Overrides the preset's threshold mode when set.</summary>
     public ThresholdMode? ThresholdMode { get; init; }
@@ -109,11 +110,12 @@ internal sealed record PlantedSettings
                 Prune = Prune ?? preset.Prune,
                 LossAware = preset.LossAware with
                 {
-                    StopPruningAtStep = (long)(0.85 * IncrtStepCount),
+                    FreezeAtStep = (long)(0.85 * IncrtStepCount),
                     PlateauImprovement = PlateauImprovement ?? preset.LossAware.PlateauImprovement,
                     PlateauSteps = PlateauSteps ?? preset.LossAware.PlateauSteps,
                     TrialSteps = TrialSteps ?? preset.LossAware.TrialSteps,
                     GrowAfterKeep = GrowAfterKeep ?? preset.LossAware.GrowAfterKeep,
+                    MaxWithdrawals = MaxWithdrawals ?? preset.LossAware.MaxWithdrawals,
                     UsefulFraction = UsefulFraction ?? preset.LossAware.UsefulFraction,
                 },
             };

@@ -33,6 +33,9 @@ public sealed partial class GrowableMultiHeadAttention
     /// <summary>Whether a <see cref="MaskHeads"/> scope is open.</summary>
     public bool HasMaskedHeads => _openScopes > 0;
 
+    /// <summary>Whether head <paramref name="head"/> is masked by an open scope.</summary>
+    internal bool IsMasked(int head) => _maskCount is { } c && head < c.Length && c[head] > 0;
+
     private Tensor? MaskTensor(Tensor heads)
     {
         if (_openScopes == 0 || _maskCount is null) return null;

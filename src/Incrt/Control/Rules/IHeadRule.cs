@@ -44,8 +44,8 @@ public interface IGrowthRule : IHeadRule
     /// head it added), <see cref="RuleAction.Skip"/>, <see cref="RuleAction.Calibrated"/> or <see cref="RuleAction.None"/>.</summary>
     RuleVerdict ProposeGrowth(LayerCall call);
 
-    /// <summary>Whether the layer has stopped growing (nothing on trial, no growth expected): prune rules that need a
-    /// settled layer wait for it.</summary>
+    /// <summary>Whether the layer has settled (nothing on trial, the last growth test found nothing to add): prune rules
+    /// that compare the loss over time wait for it.</summary>
     bool Stopped { get; }
 }
 

@@ -24,7 +24,12 @@ public sealed record LossAwareOptions
     /// 3, 6, 8, 11 heads with true).</summary>
     public bool GrowAfterKeep { get; init; }
 
-    /// <summary>Steps a trial head gets to become useful before it is withdrawn (and growth stops). Default 300.</summary>
+    /// <summary>Withdrawn trial heads in a row after which the layer stops growing. Default 2: a trial head that happened
+    /// not to find its relation in time would otherwise end growth early (planted confirmation seeds 2–3: 4 of 36 runs
+    /// stopped 2–5 heads short with 1).</summary>
+    public int MaxWithdrawals { get; init; } = 2;
+
+    /// <summary>Steps a trial head gets to become useful before it is withdrawn. Default 300.</summary>
     public int TrialSteps { get; init; } = 300;
 
     /// <summary>Steps between masking probes of a trial head (it is kept at the first probe that finds it useful). Default 25.</summary>
@@ -48,9 +53,10 @@ public sealed record LossAwareOptions
     /// over its work; 0 prunes only heads whose masking alone costs less than a useful amount. Default 150.</summary>
     public int RemovalTrialSteps { get; init; } = 150;
 
-    /// <summary>No prune after this step (a late prune leaves no time to recover), or null for no limit. Default null;
-    /// the samples set it to 85% of the run.</summary>
-    public long? StopPruningAtStep { get; init; }
+    /// <summary>No new growth trial, prune check or removal trial after this step (a late change leaves no time to
+    /// recover; trials already running finish), or null for no limit. Default null; the samples set it to 85% of the
+    /// run.</summary>
+    public long? FreezeAtStep { get; init; }
 
     /// <summary>Whether masking a head that raises the probe loss by <paramref name="increase"/> makes it useful, given
     /// the reference loss L₀ <paramref name="referenceLoss"/>.</summary>
@@ -61,6 +67,7 @@ public sealed record LossAwareOptions
     {
         Positive(PlateauSteps, nameof(PlateauSteps));
         Positive(TrialSteps, nameof(TrialSteps));
+        Positive(MaxWithdrawals, nameof(MaxWithdrawals));
         Positive(ProbeEverySteps, nameof(ProbeEverySteps));
         Positive(PruneEverySteps, nameof(PruneEverySteps));
         if (RemovalTrialSteps < 0) throw new ArgumentOutOfRangeException(nameof(RemovalTrialSteps), RemovalTrialSteps, "RemovalTrialSteps must be ≥ 0.");
@@ -71,8 +78,8 @@ public sealed record LossAwareOptions
             throw new ArgumentOutOfRangeException(nameof(UsefulAbsolute), UsefulAbsolute, "UsefulAbsolute must be finite and ≥ 0.");
         if (!(UsefulFraction >= 0 && double.IsFinite(UsefulFraction)))
             throw new ArgumentOutOfRangeException(nameof(UsefulFraction), UsefulFraction, "UsefulFraction must be finite and ≥ 0.");
-        if (StopPruningAtStep is < 0)
-            throw new ArgumentOutOfRangeException(nameof(StopPruningAtStep), StopPruningAtStep, "StopPruningAtStep must be ≥ 0 or null.");
+        if (FreezeAtStep is < 0)
+            throw new ArgumentOutOfRangeException(nameof(FreezeAtStep), FreezeAtStep, "FreezeAtStep must be ≥ 0 or null.");
     }
 
     private static void Positive(int value, string name)

@@ -38,8 +38,10 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
     /// <inheritdoc />
     public string Name => "loss-plateau";
 
-    /// <summary>Whether the layer has stopped growing (a withdrawn trial head or a prune by another rule).</summary>
-    public bool Stopped => _s.Phase == PlateauPhase.Stopped;
+    /// <summary>Whether the layer has settled: growth stopped (<see cref="LossAwareOptions.MaxWithdrawals"/> withdrawn
+    /// trial heads in a row, or a prune by another rule), or the last trial head was withdrawn and none is on trial now —
+    /// the layer was at a plateau and one more head did not help, so removal trials are meaningful.</summary>
+    public bool Stopped => _s.Phase == PlateauPhase.Stopped || _s.Phase == PlateauPhase.Watching && _s.Withdrawals > 0;
 
     /// <inheritdoc />
     public IReadOnlyCollection<long> HeadsOnTrial => _s.Phase == PlateauPhase.Trial ? new[] { _s.TrialHead } : Array.Empty<long>();
@@ -86,6 +88,7 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
         _s.CheckedWindows = _s.Windows;
         double improvement = (before - after) / Math.Max(Math.Abs(before), 1e-12);
         if (improvement >= _o.PlateauImprovement) return RuleVerdict.None("improving");
+        if (_o.FreezeAtStep is { } last && call.Step > last) return RuleVerdict.None("frozen");
         if (call.Layer.HeadCount >= call.Layer.Options.MaxHeads) return RuleVerdict.None("max-heads");
         if (!RuleGuards.ParametersFinite(call.Layer)) return RuleVerdict.Skip("weights");
         return RuleVerdict.Grow(_init, improvement);
@@ -109,13 +112,16 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
         if (_o.IsUseful(increase, _s.ReferenceLoss!.Value))
         {
             _s.Phase = PlateauPhase.Watching;
+            _s.Withdrawals = 0;
             _s.CheckedWindows = _s.Windows;          // the next plateau must be seen in a window that ends after the keep
             if (_o.GrowAfterKeep && call.Layer.HeadCount < call.Layer.Options.MaxHeads)
                 return RuleVerdict.Grow(_init, increase, "kept+grew");
             return new RuleVerdict(RuleAction.None, "kept", index, null, increase);
         }
         if (call.Step - _s.TrialStart < _o.TrialSteps) return RuleVerdict.None("trial");
-        _s.Phase = PlateauPhase.Stopped;
+        _s.Withdrawals++;
+        _s.Phase = _s.Withdrawals >= _o.MaxWithdrawals ? PlateauPhase.Stopped : PlateauPhase.Watching;
+        _s.CheckedWindows = _s.Windows;
         return RuleVerdict.Prune(index, increase, "withdrawn");
     }
 
@@ -183,4 +189,5 @@ internal sealed record PlateauState
     public long TrialStart { get; set; }
     public long LastProbeStep { get; set; }
     public double? ReferenceLoss { get; set; }
+    public int Withdrawals { get; set; }
 }

@@ -13,7 +13,7 @@ namespace Incrt.Control;
 /// removed, else it is unmasked and marked needed until the layer changes. A masked head costs the loss, but two heads
 /// that share one job are each costly to mask, so only retraining shows that one of them is enough. One head at a time;
 /// removal trials only once the growth rule has stopped (<see cref="LayerCall.GrowthStopped"/>); none while a growth
-/// trial runs or after <see cref="LossAwareOptions.StopPruningAtStep"/>; never the last head.
+/// trial runs or after <see cref="LossAwareOptions.FreezeAtStep"/>; never the last head.
 /// </summary>
 /// <remarks>Cost: H + 1 probe forwards per check, one per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
 public sealed class MaskedLossPruneRule : IPruneRule
@@ -59,7 +59,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
         foreach (long id in ids) _s.BirthStep.TryAdd(id, call.Step);
         if (_s.TrialHead >= 0) return JudgeRemoval(call);
         if (ids.Count <= 1 || call.ProtectedHeads.Count > 0) return RuleVerdict.None();
-        if (_o.StopPruningAtStep is { } last && call.Step > last) return RuleVerdict.None();
+        if (_o.FreezeAtStep is { } last && call.Step > last) return RuleVerdict.None();
         if (_s.LastCheckStep is { } previous && call.Step - previous < _o.PruneEverySteps) return RuleVerdict.None();
         var candidates = Enumerable.Range(0, ids.Count)
             .Where(h => call.Step - _s.BirthStep[ids[h]] >= _o.PruneAgeSteps && !_s.Needed.Contains(ids[h])).ToList();
