@@ -12,7 +12,7 @@ internal static class PlantedReport
 {
     /// <summary>Summary over runs that have both a knee and an INCRT run.</summary>
     public sealed record Summary(int Runs, int WithKnee, int WithinOneHead, double MeanAbsoluteError, double Correlation,
-        int SharpKnees, int FlatAfterKnee, int KneeAtK);
+        int SharpKnees, int FlatAfterKnee, int KneeAtK, int AccuracyCompared, int AccuracyWithinOnePoint);
 
     public static Summary Summarise(IReadOnlyList<PlantedRun> runs)
     {
@@ -22,7 +22,9 @@ internal static class PlantedReport
             scored.Count(r => Math.Abs(r.Incrt!.FinalHeads - r.MinimalHeads!.Value) <= 1),
             scored.Count == 0 ? double.NaN : scored.Average(r => Math.Abs(r.Incrt!.FinalHeads - r.MinimalHeads!.Value)),
             KneeAnalysis.Correlation(scored.Select(r => (double)r.MinimalHeads!.Value).ToList(), scored.Select(r => (double)r.Incrt!.FinalHeads).ToList()),
-            withKnee.Count(r => r.SharpKnee), withKnee.Count(r => r.FlatAfterKnee), withKnee.Count(r => r.MinimalHeads == r.K));
+            withKnee.Count(r => r.SharpKnee), withKnee.Count(r => r.FlatAfterKnee), withKnee.Count(r => r.MinimalHeads == r.K),
+            runs.Count(r => r.Incrt is not null && r.Curve?.ContainsKey(r.K) == true),
+            runs.Count(r => r.Incrt is { } g && r.Curve?.GetValueOrDefault(r.K, double.NaN) is double a && !double.IsNaN(a) && g.Accuracy >= a - 0.01));
     }
 
     public static string SummaryLine(IReadOnlyList<PlantedRun> runs)
@@ -31,7 +33,8 @@ internal static class PlantedReport
         return string.Create(CultureInfo.InvariantCulture,
             $"{s.Runs} configurations, {s.WithKnee} with a knee (sharp {s.SharpKnees}, flat after {s.FlatAfterKnee}, at H = K {s.KneeAtK}); " +
             $"INCRT within ±1 head of the knee: {s.WithinOneHead}/{runs.Count(r => r.MinimalHeads is not null && r.Incrt is not null)}, " +
-            $"mean |final − knee| {s.MeanAbsoluteError:F2}, correlation(final, knee) {s.Correlation:F2}");
+            $"mean |final − knee| {s.MeanAbsoluteError:F2}, correlation(final, knee) {s.Correlation:F2}; " +
+            $"INCRT accuracy within 1 point of fixed H = K: {s.AccuracyWithinOnePoint}/{s.AccuracyCompared}");
     }
 
     public static void Write(PlantedSettings s, IReadOnlyList<PlantedRun> runs, double seconds)

@@ -6,7 +6,7 @@ namespace Incrt.Planted;
 
 /// <summary>One (family, K, seed) configuration: its fixed-H curve, the knee it shows, and the INCRT run.</summary>
 internal sealed record PlantedRun(PlantedFamily Family, int K, int Seed, int Classes, IReadOnlyDictionary<int, TrainingOutcome> Fixed,
-    TrainingOutcome? Incrt, int? MinimalHeads, bool SharpKnee, bool FlatAfterKnee);
+    TrainingOutcome? Incrt, int? MinimalHeads, bool SharpKnee, bool FlatAfterKnee, IReadOnlyDictionary<int, double>? Curve = null);
 
 /// <summary>One training of the sweep: a fixed head count, or INCRT grown from one head.</summary>
 internal sealed record PlantedJob(PlantedFamily Family, int K, int Seed, int Heads, bool Grow);
@@ -85,7 +85,7 @@ internal static class PlantedSweep
         int? knee = curve.Count == 0 ? null : KneeAnalysis.Knee(curve, s.KneeAccuracy);
         int classes = PlantedTask.Create(s.Task(key.Family, key.K, key.Seed)).Classes;
         return new PlantedRun(key.Family, key.K, key.Seed, classes, fixedRuns, incrt, knee,
-            knee is int h && KneeAnalysis.IsSharp(curve, h, s.KneeDrop), knee is int f && KneeAnalysis.IsFlatAfter(curve, f, s.KneeAccuracy));
+            knee is int h && KneeAnalysis.IsSharp(curve, h, s.KneeDrop), knee is int f && KneeAnalysis.IsFlatAfter(curve, f, s.KneeAccuracy), curve);
     }
 
     private static List<PlantedRun> Ordered(List<PlantedRun> runs, PlantedSettings s) =>

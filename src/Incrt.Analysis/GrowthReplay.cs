@@ -48,7 +48,7 @@ public static class GrowthReplay
         EnergyGuards.RequireSquare(symmetricOperator, nameof(symmetricOperator));
         using var scope = NewDisposeScope();
         var a = symmetricOperator.detach().to(ScalarType.Float64).cpu();
-        return Run((int)a.shape[0], initialHeads, maxHeads, thetaRatio, thetaW, positivePart, 1, int.MaxValue, _ => 1, _ => a, (_, _) => { });
+        return Run((int)a.shape[0], initialHeads, maxHeads, thetaRatio, thetaW, null, positivePart, 1, int.MaxValue, _ => 1, _ => a, (_, _) => { });
     }
 
     /// <summary>
@@ -105,8 +105,8 @@ public static class GrowthReplay
         try
         {
             return schedule is null
-                ? Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, positivePart, cs.Length, int.MaxValue, dwell, Operator, Grow)
-                : Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, positivePart, int.MaxValue, cs.Length, dwell, Operator, Grow);
+                ? Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, null, positivePart, cs.Length, int.MaxValue, dwell, Operator, Grow)
+                : Run((int)d, (int)wq.shape[0], maxHeads, thetaRatio, thetaW, schedule.PhiW, positivePart, int.MaxValue, cs.Length, dwell, Operator, Grow);
         }
         finally { m.Dispose(); }
     }
@@ -145,7 +145,7 @@ public static class GrowthReplay
     /// at least <paramref name="dwell"/>(Δ+) decisions since the previous growth (1 = every decision, as after
     /// calibration with no dwell). Stops after <paramref name="patience"/> consecutive decisions without growth, after
     /// <paramref name="decisions"/> decisions ("budget"), or at the head/basis caps.</summary>
-    private static GrowthReplayResult Run(int d, int initialHeads, int maxHeads, double thetaRatio, double? thetaW, bool positivePart,
+    private static GrowthReplayResult Run(int d, int initialHeads, int maxHeads, double thetaRatio, double? thetaW, double? phiWExplicit, bool positivePart,
         int patience, int decisions, Func<double, long> dwell, Func<int, Tensor> operatorAt, Action<Tensor, Tensor> grow)
     {
         if (initialHeads < 1) throw new ArgumentOutOfRangeException(nameof(initialHeads), initialHeads, "At least one initial head.");
@@ -162,7 +162,7 @@ public static class GrowthReplay
             // The controller's relative rule, ‖A‖_F or ‖A₊‖_F (ThresholdReference), with its ε floor.
             double theta = thetaW ?? thetaRatio * Math.Max(
                 ThresholdReference.Energy(full, positivePart ? ThresholdMode.RelativePositive : ThresholdMode.Relative), double.Epsilon);
-            double phiW = EnergyThresholds.PhiWRatio * theta;
+            double phiW = phiWExplicit ?? EnergyThresholds.PhiWRatio * theta;   // an explicit φ_w wins, as in the controller
             using var spectrum = ExactSpectrum.Compute(ResidualOperator.Project(full, basis));
             ratios.Add(spectrum.LambdaMax / theta);
             sinceGrowth++;

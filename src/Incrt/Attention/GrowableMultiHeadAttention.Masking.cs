@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Incrt.Attention;
 
-/// <summary>Head masking: the probe the loss-aware controller rules use (docs/algorithm.md §6).</summary>
+/// <summary>Head masking: the probe the loss-aware controller rules use (docs/algorithm.md §8).</summary>
 public sealed partial class GrowableMultiHeadAttention
 {
     private int[]? _maskCount;   // per head: open MaskHeads scopes that mask it; a plain array, so never a buffer

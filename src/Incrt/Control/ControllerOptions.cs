@@ -36,7 +36,7 @@ public enum PruneStatistic
     MaskedLoss,
 }
 
-/// <summary>What decides that a layer gets one more head (docs/algorithm.md §4, §6).</summary>
+/// <summary>What decides that a layer gets one more head (docs/algorithm.md §4, §8).</summary>
 public enum GrowthSignal
 {
     /// <summary>Directional energy: λmax of the residual operator above θ_w (<see cref="EnergyRule"/>) [paper].</summary>

@@ -3,7 +3,7 @@ using Incrt.Energy;
 namespace Incrt.Control;
 
 /// <summary>
-/// Named controller settings, so every number in the docs can be reproduced (docs/algorithm.md §6). Each is a
+/// Named controller settings, so every number in the docs can be reproduced (docs/algorithm.md §8). Each is a
 /// <see cref="ControllerOptions"/>; change single settings with <c>with { … }</c>.
 /// </summary>
 public static class ControllerPresets
@@ -27,6 +27,10 @@ public static class ControllerPresets
     /// <summary>The directional-energy rule with this library's measured fixes (relative θ_w, exact spectrum, capped
     /// dwell, eigen-seeded heads, reference pruning): <c>new ControllerOptions()</c>.</summary>
     public static ControllerOptions Energy { get; } = new();
+
+    /// <summary>The recommended preset, used when <see cref="HeadController"/> gets no options: <see cref="LossAware"/>,
+    /// the only rule measured to land on the minimal head count of the planted tasks (docs/algorithm.md §8).</summary>
+    public static ControllerOptions Default => LossAware;
 
     /// <summary>
     /// Loss-aware growth and pruning (<see cref="LossPlateauGrowthRule"/>, <see cref="MaskedLossPruneRule"/>) with

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Incrt.Control;
 
 /// <summary>
-/// The INCRT grow/prune controller (docs/algorithm.md §4, §6). Call <see cref="Step"/> after every
+/// The INCRT grow/prune controller (docs/algorithm.md §4, §8). Call <see cref="Step"/> after every
 /// <c>optimizer.step()</c>; every <see cref="ControllerOptions.Interval"/> steps it asks each layer's prune rule, then
 /// its growth rule, and carries out what they decide: head surgery on the layer and the optimizer state, events, the
 /// trace. The rules (<see cref="IGrowthRule"/>, <see cref="IPruneRule"/>) hold the decisions; the controller only
@@ -34,7 +34,8 @@ public sealed class HeadController : IDisposable
     /// <param name="layers">The growable layers to control (at least one, no duplicates).</param>
     /// <param name="optimizer">The optimizer that owns every layer's parameters (Adam, AdamW or SGD), or null to run
     /// the controller without training (architecture changes then touch parameters only).</param>
-    /// <param name="options">Settings; null for the defaults.</param>
+    /// <param name="options">Settings; null for <see cref="ControllerPresets.Default"/> (loss-aware: set
+    /// <see cref="LossProbe"/>, or train with <see cref="Training.Trainer"/>, which sets one).</param>
     /// <param name="logger">Receives decisions (Information) and skipped calls (Warning).</param>
     /// <param name="model">When given, every layer must be a submodule of it.</param>
     /// <param name="rules">Builds each layer's rules; null builds them from <paramref name="options"/>
@@ -45,7 +46,7 @@ public sealed class HeadController : IDisposable
         ControllerOptions? options = null, ILogger? logger = null, nn.Module? model = null, HeadRuleFactory? rules = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
-        Options = options ?? new ControllerOptions();
+        Options = options ?? ControllerPresets.Default;
         Options.Validate();
         var list = layers.ToList();
         if (list.Count == 0) throw new ArgumentException("At least one growable layer is required.", nameof(layers));

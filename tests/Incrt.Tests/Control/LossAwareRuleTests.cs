@@ -70,7 +70,7 @@ public class LossAwareRuleTests
     {
         using var layer = Layer();
         var probe = new ScriptedProbe(layer);
-        using var c = Controller(layer, probe);
+        using var c = Controller(layer, probe, ControllerPresets.LossAware with { Interval = 1, LossAware = Fast with { MaxWithdrawals = 1 } });
         probe.Cost[0] = 1.0;
         probe.Cost[1] = 0.5;                     // the first trial head carries part of the task; head 2 will carry nothing
         var events = Run(c, 0, 200, _ => 0.5);
@@ -82,6 +82,21 @@ public class LossAwareRuleTests
         layer.HeadIds.Should().Equal(0, 1);
         ((LossPlateauGrowthRule)c.GrowthRule(0)).Stopped.Should().BeTrue();
         layer.HeadCount.Should().Be(2);
+    }
+
+    [Fact]
+    public void With_two_withdrawals_allowed_a_second_trial_follows_the_first_failure_and_can_succeed()
+    {
+        using var layer = Layer();
+        var probe = new ScriptedProbe(layer);
+        using var c = Controller(layer, probe, ControllerPresets.LossAware with { Interval = 1, LossAware = Fast with { MaxWithdrawals = 2 } });
+        probe.Cost[0] = 1.0;
+        probe.Cost[2] = 0.5;                     // head 1 (first trial) finds nothing, head 2 (second trial) does
+        var events = Run(c, 0, 150, _ => 0.5);
+        events.Where(e => e.Kind == HeadEventKind.Grew).Select(e => e.HeadId).Should().StartWith(new long[] { 1, 2 });
+        events.First(e => e.Kind == HeadEventKind.Pruned).HeadId.Should().Be(1);
+        layer.HeadIds.Should().Contain(2);
+        c.Trace.Rows.Select(r => r.Decision).Should().Contain("kept");
     }
 
     [Fact]

@@ -40,7 +40,14 @@ public class ReadmeSnippetTests
         // README: "Training loop" — begin
         var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 50, MaxLength: 12, DModel: 32, HeadDim: 8));
         var optimizer = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
-        using var controller = new HeadController(model.GrowableLayers, optimizer, new ControllerOptions(), model: model);
+        using var controller = new HeadController(model.GrowableLayers, optimizer, model: model);  // ControllerPresets.Default
+        var (probeIds, probeMask, probeLabels) = batches[0];             // a fixed batch of training examples
+        controller.LossProbe = () =>                                     // its loss; the rules mask heads around this call
+        {
+            model.eval();
+            try { return torch.nn.functional.cross_entropy(model.forward(probeIds, probeMask), probeLabels).item<float>(); }
+            finally { model.train(); }
+        };
         controller.HeadChanged += (_, e) => Console.WriteLine($"step {e.Step}: {e.Kind} → {e.HeadsAfter} heads");
 
         long step = 0;
@@ -57,7 +64,7 @@ public class ReadmeSnippetTests
 
         controller.Calls.Should().Be(8);
         controller.Trace.Rows.Should().HaveCount(8);
-        int grown = controller.Trace.Rows.Count(r => r.Decision == "grew"), pruned = controller.Trace.Rows.Count(r => r.Decision == "pruned");
+        int grown = controller.Trace.Rows.Count(r => r.Decision == "grew"), pruned = controller.Trace.Rows.Count(r => r.Decision is "pruned" or "withdrawn");
         model.GrowableLayers[0].HeadCount.Should().Be(1 + grown - pruned, "the head count follows the reported decisions");
         HeadSurgery.CollectSlots(model.GrowableLayers[0], optimizer).Select(s => s.Get()).Where(t => t is not null)
             .Should().OnlyContain(t => t!.shape[0] == model.GrowableLayers[0].HeadCount);

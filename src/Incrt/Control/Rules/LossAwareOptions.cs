@@ -2,7 +2,7 @@ namespace Incrt.Control;
 
 /// <summary>
 /// Settings of the loss-aware rules, <see cref="LossPlateauGrowthRule"/> and <see cref="MaskedLossPruneRule"/>
-/// (docs/algorithm.md §6). Both judge a head by the paired masking test: the probe loss with the head masked minus the
+/// (docs/algorithm.md §8). Both judge a head by the paired masking test: the probe loss with the head masked minus the
 /// probe loss without masking, on the same batch. A head is useful when that increase is at least
 /// max(<see cref="UsefulAbsolute"/>, <see cref="UsefulFraction"/>·L₀), L₀ the probe loss at the rule's first call (the
 /// untrained model's loss: the task's loss scale) [ours; masking importance after Michel et al. 2019, "Are sixteen
