@@ -86,7 +86,10 @@ public enum GrowthInit
 
 /// <summary>
 /// Every setting of <see cref="HeadController"/>, with its origin: [paper] the INCRT paper's abstract and summaries,
-/// [ref-code] the author's public code, [inferred] this library's choice (docs/algorithm.md §4).
+/// [ref-code] the author's public code, [inferred] this library's choice, [ours] this library's loss-aware rules
+/// (docs/algorithm.md §4, §8). <c>new ControllerOptions()</c> is the directional-energy rule
+/// (<see cref="ControllerPresets.Energy"/>, so checkpoints written before issue 15 resume unchanged); the recommended
+/// default is <see cref="ControllerPresets.Default"/>, which <see cref="HeadController"/> uses when given no options.
 /// </summary>
 public sealed record ControllerOptions
 {

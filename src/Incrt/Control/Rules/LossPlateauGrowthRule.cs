@@ -96,7 +96,7 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
 
     private RuleVerdict Judge(LayerCall call)
     {
-        int index = IndexOf(call.Layer, _s.TrialHead);
+        int index = RuleGuards.IndexOf(call.Layer, _s.TrialHead);
         if (index < 0)
         {
             _s.Phase = PlateauPhase.Watching;        // removed from outside: nothing left to judge
@@ -155,12 +155,6 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
 
     /// <inheritdoc />
     public void Dispose() { }
-
-    private static int IndexOf(GrowableMultiHeadAttention layer, long id)
-    {
-        for (int i = 0; i < layer.HeadIds.Count; i++) if (layer.HeadIds[i] == id) return i;
-        return -1;
-    }
 }
 
 /// <summary>Phases of <see cref="LossPlateauGrowthRule"/>.</summary>

@@ -92,7 +92,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
 
     private RuleVerdict JudgeRemoval(LayerCall call)
     {
-        int index = IndexOf(call, _s.TrialHead);
+        int index = RuleGuards.IndexOf(call.Layer, _s.TrialHead);
         if (index < 0) { EndTrial(); return RuleVerdict.None(); }
         if (call.Step - _s.TrialStart < _o.RemovalTrialSteps) return RuleVerdict.None("removal-trial");
         double without = call.ProbeLoss(Array.Empty<int>());       // the trial head is still masked
@@ -115,12 +115,6 @@ public sealed class MaskedLossPruneRule : IPruneRule
         _trialMask?.Dispose();
         _trialMask = null;
         _s.TrialHead = -1;
-    }
-
-    private static int IndexOf(LayerCall call, long id)
-    {
-        for (int i = 0; i < call.Layer.HeadIds.Count; i++) if (call.Layer.HeadIds[i] == id) return i;
-        return -1;
     }
 
     /// <inheritdoc />
@@ -155,7 +149,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
     internal void ResumeTrial(Attention.GrowableMultiHeadAttention layer)
     {
         if (_s.TrialHead < 0 || _trialMask is not null) return;
-        int index = layer.HeadIds.ToList().IndexOf(_s.TrialHead);
+        int index = RuleGuards.IndexOf(layer, _s.TrialHead);
         if (index >= 0) _trialMask = layer.MaskHeads(new[] { index });
         else _s.TrialHead = -1;
     }

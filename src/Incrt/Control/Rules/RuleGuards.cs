@@ -12,4 +12,11 @@ internal static class RuleGuards
         using var scope = NewDisposeScope();
         return layer.parameters().All(p => p.isfinite().all().item<bool>());
     }
+
+    /// <summary>The position of head <paramref name="id"/> in <paramref name="layer"/>, or −1 when it no longer exists.</summary>
+    public static int IndexOf(GrowableMultiHeadAttention layer, long id)
+    {
+        for (int i = 0; i < layer.HeadIds.Count; i++) if (layer.HeadIds[i] == id) return i;
+        return -1;
+    }
 }
