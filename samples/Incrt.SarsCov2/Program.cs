@@ -47,9 +47,13 @@ var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CS
 var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it; bow.json beside it is scored too) or a saved baseline (bow.json) to evaluate on every record of --input-tsv (or --data <tsv>) or --fasta/--labels.", null, nameof(d.Eval));
 var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer presence → linear layer, AdamW) on the same split; saved as bow.json beside the checkpoint, scored by --eval.", false, nameof(d.BaselineBow));
 var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
-var prune = Opt("--prune", "Controller prune statistic: None, Reference (default, φ_g window of 100 calls), MinorDirection or LeaveOneOut (leave-one-out sufficiency, 10-call window).", d.Prune, nameof(d.Prune));
-var pruneRatio = Opt("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default 1).", d.PruneRatio, nameof(d.PruneRatio));
-var thresholds = Opt("--thresholds", "What θ_w is a fraction of: Relative (default, ‖A‖_F of the current operator), RelativePositive (its positive-eigenvalue part ‖A₊‖_F) or Calibrated (fixed 0.1·Γ(0)); docs/algorithm.md §4.", d.Thresholds, nameof(d.Thresholds));
+var controllerPreset = Opt("--controller", ControllerChoice.Description, d.Controller, nameof(d.Controller));
+controllerPreset.HelpName = string.Join("|", ControllerChoice.Names);
+var prune = Opt<Incrt.Control.PruneStatistic?>("--prune", "Controller prune statistic: None, Reference (the energy preset's, φ_g window of 100 calls), MinorDirection, LeaveOneOut (leave-one-out sufficiency, 10-call window) or MaskedLoss (the loss preset's); default the --controller preset's.", null, nameof(d.Prune));
+var pruneRatio = Opt<double?>("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default: the preset's, 1).", null, nameof(d.PruneRatio));
+var thresholds = Opt<Incrt.Control.ThresholdMode?>("--thresholds", "What θ_w is a fraction of: Relative (the energy and loss presets', ‖A‖_F of the current operator), RelativePositive (its positive-eigenvalue part ‖A₊‖_F) or Calibrated (fixed 0.1·Γ(0), the paper preset's); default the --controller preset's; docs/algorithm.md §4.", null, nameof(d.Thresholds));
+prune.HelpName = string.Join("|", Enum.GetNames<Incrt.Control.PruneStatistic>());
+thresholds.HelpName = string.Join("|", Enum.GetNames<Incrt.Control.ThresholdMode>());
 var quick = Opt("--quick", "Smoke-test preset (under a minute): 100 per class, max length 128, d_model 32, head_dim 8, 12 epochs, grid 20 per class, output runs/sarscov2-quick; explicit options win.", false, nameof(d.Quick));
 
 var root = new RootCommand("INCRT on SARS-CoV-2 spike proteins: classify variants with a transformer that grows its own attention heads.");
@@ -97,6 +101,7 @@ root.SetAction(parse =>
         Prune = parse.GetValue(prune),
         PruneRatio = parse.GetValue(pruneRatio),
         Thresholds = parse.GetValue(thresholds),
+        Controller = parse.GetValue(controllerPreset)!,
     }.WithQuickPreset(given);
     using var console = SampleConsole.Create(parse.GetValue(progress));
     return SarsCov2App.Run(options, console.Out, Console.Error, console.Logging, console.Progress);

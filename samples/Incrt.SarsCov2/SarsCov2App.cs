@@ -88,6 +88,7 @@ public static class SarsCov2App
         if (!(o.Dropout >= 0 && o.Dropout < 1)) throw new UsageException($"--dropout must be in [0, 1) (got {o.Dropout}).");
         if (!(o.AttentionDropout >= 0 && o.AttentionDropout < 1)) throw new UsageException($"--attention-dropout must be in [0, 1) (got {o.AttentionDropout}).");
         if (o.GridPerClass < 0) throw new UsageException($"--grid-per-class must be at least 0 (got {o.GridPerClass}).");
+        if (!ControllerChoice.IsValid(o.Controller)) throw new UsageException(ControllerChoice.InvalidMessage(o.Controller));
         if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");
     }
 
@@ -167,7 +168,7 @@ public static class SarsCov2App
                 ProgressEvery = Math.Max(1, stepsPerEpoch / 2),
                 EvaluationsPerEpoch = 2,
             },
-            Controller = o.NoController ? null : new ControllerOptions { Prune = o.Prune, LeaveOneOutRatio = o.PruneRatio, Thresholds = o.Thresholds },
+            Controller = o.NoController ? null : o.ControllerOptionsFor(totalSteps),
             BatchSize = o.BatchSize,
             Seed = o.Seed,
             Device = device,
@@ -197,7 +198,7 @@ public static class SarsCov2App
             },
         };
         stdout.WriteLine(string.Create(inv,
-            $"model: d_model {o.DModel}, head_dim {o.HeadDim}, {o.Heads} initial head(s), cap {o.MaxHeads}, {(o.NoController ? "fixed heads (no controller)" : "INCRT controller on")}; " +
+            $"model: d_model {o.DModel}, head_dim {o.HeadDim}, {o.Heads} initial head(s), cap {o.MaxHeads}, {(o.NoController ? "fixed heads (no controller)" : $"INCRT controller on (preset {ControllerChoice.Normalize(o.Controller)})")}; " +
             $"{o.Epochs} epochs × {stepsPerEpoch} steps (batch {o.BatchSize}), device {device}, torch threads {TorchSharp.torch.get_num_threads()}"));
 
         var result = ClassifierExperiment.Run(train, validation, test, data.Labels, settings);
@@ -269,7 +270,7 @@ public static class SarsCov2App
         }
 
         var outcome = new SarsCov2Outcome(o, data, tokenizer, stride, maxTokens, meanTokens, truncated, result, title, fixedRuns, baselines,
-            grid, gridRows, checkpointPath, testTsv, files, wall);
+            grid, gridRows, checkpointPath, testTsv, files, wall, settings.Controller);
         SarsCov2Report.Print(outcome, stdout);
         SarsCov2Report.WriteResults(outcome, outDir, stdout);
         return 0;

@@ -1,3 +1,5 @@
+using Incrt.Samples.Common;
+
 namespace Incrt.SarsCov2;
 
 /// <summary>Settings of one run of the SARS-CoV-2 sample (one field per command-line option).</summary>
@@ -106,16 +108,26 @@ public sealed record SarsCov2AppOptions
     /// split, data order and settings, and report accuracy/macro-F1 against parameters.</summary>
     public bool BaselineFixed { get; init; }
 
-    /// <summary>The controller's prune statistic (<see cref="Incrt.Control.ControllerOptions.Prune"/>); default the
-    /// controller's own default.</summary>
-    public Incrt.Control.PruneStatistic Prune { get; init; } = new Incrt.Control.ControllerOptions().Prune;
+    /// <summary>Controller preset: energy (default), loss or paper (<see cref="ControllerChoice"/>).</summary>
+    public string Controller { get; init; } = ControllerChoice.Default;
 
-    /// <summary>With <see cref="Incrt.Control.PruneStatistic.LeaveOneOut"/>: <see cref="Incrt.Control.ControllerOptions.LeaveOneOutRatio"/>.</summary>
-    public double PruneRatio { get; init; } = new Incrt.Control.ControllerOptions().LeaveOneOutRatio;
+    /// <summary>The controller's prune statistic (<see cref="Incrt.Control.ControllerOptions.Prune"/>); null = the
+    /// preset's.</summary>
+    public Incrt.Control.PruneStatistic? Prune { get; init; }
 
-    /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); default the
-    /// controller's own default.</summary>
-    public Incrt.Control.ThresholdMode Thresholds { get; init; } = new Incrt.Control.ControllerOptions().Thresholds;
+    /// <summary>With <see cref="Incrt.Control.PruneStatistic.LeaveOneOut"/>: <see cref="Incrt.Control.ControllerOptions.LeaveOneOutRatio"/>;
+    /// null = the preset's.</summary>
+    public double? PruneRatio { get; init; }
+
+    /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); null = the
+    /// preset's.</summary>
+    public Incrt.Control.ThresholdMode? Thresholds { get; init; }
+
+    /// <summary>The controller options of a run of <paramref name="totalSteps"/> optimizer steps: the <see cref="Controller"/>
+    /// preset with the explicit <see cref="Thresholds"/>, <see cref="Prune"/> and <see cref="PruneRatio"/> on top
+    /// (<see cref="ControllerChoice.Build"/>).</summary>
+    public Incrt.Control.ControllerOptions ControllerOptionsFor(long totalSteps) =>
+        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio);
 
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }

@@ -25,11 +25,13 @@ namespace Incrt.SarsCov2;
 /// <param name="TestTsv">The saved test split.</param>
 /// <param name="Files">Files written so far.</param>
 /// <param name="Wall">Clock started with the run.</param>
+/// <param name="Controller">The controller options INCRT ran with (null for a fixed-head run).</param>
 public sealed record SarsCov2Outcome(
     SarsCov2AppOptions Options, SampleSplits Data, KmerTokenizer Tokenizer, int Stride, int MaxTokens, double MeanTokens, int Truncated,
     ExperimentResult Result, string Title, IReadOnlyList<(int Heads, ExperimentResult Result)> FixedRuns,
     IReadOnlyList<(string Name, int? Residues, BagOfKmersResult Result)> Baselines, IReadOnlyList<GridSet> Grid,
-    IReadOnlyList<GridRow> GridRows, string CheckpointPath, string TestTsv, List<string> Files, Stopwatch Wall);
+    IReadOnlyList<GridRow> GridRows, string CheckpointPath, string TestTsv, List<string> Files, Stopwatch Wall,
+    ControllerOptions? Controller = null);
 
 /// <summary>The console report and <c>results.json</c> of a training run.</summary>
 public static class SarsCov2Report
@@ -113,7 +115,9 @@ public static class SarsCov2Report
             settings = new
             {
                 o.Seed, o.Epochs, o.BatchSize, o.LearningRate, o.DModel, o.HeadDim, initialHeads = o.Heads, o.MaxHeads,
-                controller = !o.NoController, prune = o.Prune.ToString(), pruneRatio = o.PruneRatio, thresholds = o.Thresholds.ToString(), o.Threads, device = o.Device,
+                controller = !o.NoController, controllerPreset = o.NoController ? null : ControllerChoice.Normalize(o.Controller),
+                prune = x.Controller?.Prune.ToString(), pruneRatio = x.Controller?.LeaveOneOutRatio, thresholds = x.Controller?.Thresholds.ToString(),
+                o.Threads, device = o.Device,
                 quick = o.Quick, augment = o.Augment,
             },
             test = Metrics(m),
@@ -140,6 +144,7 @@ public static class SarsCov2Report
                 events = result.Events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned)
                     .Select(e => new { step = e.Step, layer = e.Layer, kind = e.Kind.ToString(), headsAfter = e.HeadsAfter }),
             },
+            controller = x.Controller is null ? null : ControllerChoice.Describe(o.Controller, x.Controller),
             parameters = result.Parameters,
             bertBaseRatio = SarsCov2App.BertBaseParameters / result.Parameters,
             checkpoint = Path.GetFileName(x.CheckpointPath),

@@ -52,7 +52,8 @@ internal static class Sst2App
         var noController = new Option<bool>("--no-controller") { Description = "Fixed architecture (no growth/pruning); heads from --heads (default 1)." };
         var heads = new Option<int?>("--heads") { Description = "Fixed head count per layer (implies --no-controller)." };
         var pooling = new Option<Pooling>("--pooling") { DefaultValueFactory = _ => d.Pooling, Description = "MaskedMean (default: measured to learn faster here than Cls with one layer) or Cls." };
-        var thresholds = new Option<ThresholdMode>("--thresholds") { DefaultValueFactory = _ => d.Thresholds, Description = "What θ_w is a fraction of: Relative (default), RelativePositive (the operator's positive part) or Calibrated (docs/algorithm.md §4)." };
+        var controllerPreset = new Option<string>("--controller") { DefaultValueFactory = _ => d.Controller, Description = ControllerChoice.Description, HelpName = string.Join("|", ControllerChoice.Names) };
+        var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "What θ_w is a fraction of: Relative (the energy and loss presets'), RelativePositive (the operator's positive part) or Calibrated (the paper preset's); default the --controller preset's (docs/algorithm.md §4).", HelpName = string.Join("|", Enum.GetNames<ThresholdMode>()) };
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
         var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train fixed H ∈ {1,2,4,8,12} and H = INCRT's final count with the same settings and print a table." };
         var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
@@ -60,7 +61,7 @@ internal static class Sst2App
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
         foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, lr, dropout,
-                     seed, threads, device, noController, heads, pooling, thresholds, evals, baselines, eval, progress })
+                     seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, eval, progress })
             root.Options.Add(o);
 
         root.SetAction(p =>
@@ -75,8 +76,13 @@ internal static class Sst2App
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq),
                 LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
-                Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
+                Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
+            if (!ControllerChoice.IsValid(s.Controller))
+            {
+                err.WriteLine($"error: {ControllerChoice.InvalidMessage(s.Controller)}");
+                return 2;
+            }
             using var console = output is not null ? SampleConsole.Plain(output, consoleLogging) : SampleConsole.Create(p.GetValue(progress), consoleLogging);
             try
             {
@@ -104,6 +110,7 @@ internal static class Sst2App
 
         IReadOnlyList<int>? fixedHeads = s.FixedHeads ? Enumerable.Repeat(s.Heads ?? 1, s.Layers).ToList() : null;
         string name = fixedHeads is null ? "incrt" : $"fixed-h{fixedHeads[0]}";
+        if (fixedHeads is null) log.WriteLine($"controller preset {ControllerChoice.Normalize(s.Controller)} ({ControllerChoice.OptionName})");
         EvaluationResult? reloaded = null;
         object? controllerSummary = null;
         var outcome = Sst2Pipeline.Train(name, s, data, device, fixedHeads, console.Progress, console.Logging, (model, trainer, controller, evals) =>
@@ -116,6 +123,7 @@ internal static class Sst2App
                 var kinds = controller.Trace.Rows.GroupBy(r => r.Decision).ToDictionary(g => g.Key, g => g.Count());
                 controllerSummary = new
                 {
+                    preset = ControllerChoice.Describe(s.Controller, controller.Options),
                     calls = controller.Calls,
                     grew = controller.Trace.Rows.Count(r => r.Decision == "grew"),
                     pruned = controller.Trace.Rows.Count(r => r.Decision == "pruned"),
@@ -153,6 +161,7 @@ internal static class Sst2App
             task = "sst2",
             command = "dotnet run -c Release --project samples/Incrt.Sst2 -- " + string.Join(' ', args),
             model = name,
+            controllerPreset = s.FixedHeads ? null : ControllerChoice.Normalize(s.Controller),
             devAccuracy = outcome.DevAccuracy,
             bestDevAccuracy = outcome.BestDevAccuracy,
             devLoss = outcome.FinalEvaluation.Loss,

@@ -68,6 +68,11 @@ internal static class Sst2Pipeline
     public static LengthBucketBatcher EvalBatcher(IReadOnlyList<int[]> ids, IReadOnlyList<LabeledText> rows, Device device) =>
         new(ids, rows.Select(r => r.Label).ToArray(), EvalBatchSize, 0, device);
 
+    /// <summary>The controller options of an INCRT run of <paramref name="totalSteps"/> steps: the <c>--controller</c>
+    /// preset with an explicit <c>--thresholds</c> on top (<see cref="ControllerChoice.Build"/>).</summary>
+    public static ControllerOptions ControllerOptionsFor(Sst2Settings s, long totalSteps) =>
+        ControllerChoice.Build(s.Controller, totalSteps, s.Thresholds);
+
     /// <summary>Trains one model. <paramref name="fixedHeads"/> (per layer) disables the controller; null = INCRT.</summary>
     public static RunOutcome Train(string name, Sst2Settings s, Sst2Data data, Device device, IReadOnlyList<int>? fixedHeads,
         IProgressSink progress, ILoggerFactory? loggers, Action<IncrtClassifier, Trainer, HeadController?, IReadOnlyList<EvaluationResult>>? after = null)
@@ -86,7 +91,7 @@ internal static class Sst2Pipeline
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = EvalBatcher(data.DevIds, data.Dev, device);
         long total = (long)train.BatchesPerEpoch * s.Epochs;
-        var controllerOptions = new ControllerOptions { Thresholds = s.Thresholds };
+        var controllerOptions = ControllerOptionsFor(s, total);
 
         // Theorem 2: K* predicted before the first step from the data and the one-head model, with the predictor's
         // constant frozen on the synthetic family (docs/theory.md). Re-seeding keeps training identical with or without it.

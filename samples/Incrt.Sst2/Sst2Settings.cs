@@ -30,8 +30,10 @@ internal sealed record Sst2Settings
     public bool NoController { get; init; }
     public int? Heads { get; init; }
     public Pooling Pooling { get; init; } = Pooling.MaskedMean;
-    /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>).</summary>
-    public Incrt.Control.ThresholdMode Thresholds { get; init; } = new Incrt.Control.ControllerOptions().Thresholds;
+    /// <summary>Controller preset: energy (default), loss or paper (<see cref="Incrt.Samples.Common.ControllerChoice"/>).</summary>
+    public string Controller { get; init; } = Incrt.Samples.Common.ControllerChoice.Default;
+    /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); null = the preset's.</summary>
+    public Incrt.Control.ThresholdMode? Thresholds { get; init; }
     public int EvalsPerEpoch { get; init; } = 4;
     public int ProgressEvery { get; init; } = 50;
     public bool Baselines { get; init; }
