@@ -24,9 +24,9 @@ public static class ControllerChoice
     /// <summary><see cref="ControllerPresets.Paper"/> (the paper-literal settings).</summary>
     public const string Paper = "paper";
 
-    /// <summary>Fraction of the run's optimizer steps after which the loss-aware rules stop pruning (a late prune leaves no
-    /// time to recover; <see cref="LossAwareOptions.StopPruningAtStep"/>).</summary>
-    public const double StopPruningFraction = 0.85;
+    /// <summary>Fraction of the run's optimizer steps after which the loss-aware rules start no new trial or prune (a late change leaves no
+    /// time to recover; <see cref="LossAwareOptions.FreezeAtStep"/>).</summary>
+    public const double FreezeFraction = 0.85;
 
     /// <summary>The accepted names, in the order the help lists them.</summary>
     public static IReadOnlyList<string> Names { get; } = [Energy, Loss, Paper];
@@ -67,7 +67,7 @@ public static class ControllerChoice
         _ => ControllerPresets.Energy,
     };
 
-    /// <summary>Whether <paramref name="options"/> uses a loss-aware rule (and so needs a loss probe and a prune stop).</summary>
+    /// <summary>Whether <paramref name="options"/> uses a loss-aware rule (and so needs a loss probe and a freeze step).</summary>
     public static bool IsLossAware(ControllerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,8 +76,8 @@ public static class ControllerChoice
 
     /// <summary>
     /// The controller options of a run: the preset <paramref name="name"/>, with each override that is not null replacing
-    /// the preset's field, and — when a loss-aware rule is in use — no loss-aware prune after
-    /// <see cref="StopPruningFraction"/> of <paramref name="totalSteps"/>.
+    /// the preset's field, and — when a loss-aware rule is in use — no new loss-aware trial or prune after
+    /// <see cref="FreezeFraction"/> of <paramref name="totalSteps"/>.
     /// </summary>
     /// <param name="name">Preset name (energy, loss, paper).</param>
     /// <param name="totalSteps">Optimizer steps of the whole run.</param>
@@ -96,12 +96,12 @@ public static class ControllerChoice
             LeaveOneOutRatio = leaveOneOutRatio ?? preset.LeaveOneOutRatio,
         };
         return IsLossAware(options)
-            ? options with { LossAware = options.LossAware with { StopPruningAtStep = (long)(StopPruningFraction * totalSteps) } }
+            ? options with { LossAware = options.LossAware with { FreezeAtStep = (long)(FreezeFraction * totalSteps) } }
             : options;
     }
 
     /// <summary>What a results file records about the controller that ran: the preset name and the fields that tell the
-    /// presets apart (growth signal, prune statistic, thresholds, new-head initialisation, the loss-aware prune stop).</summary>
+    /// presets apart (growth signal, prune statistic, thresholds, new-head initialisation, the loss-aware freeze step).</summary>
     public static object Describe(string name, ControllerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

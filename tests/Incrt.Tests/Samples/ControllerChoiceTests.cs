@@ -14,7 +14,7 @@ using Xunit.Abstractions;
 namespace Incrt.Tests.Samples;
 
 /// <summary>The samples' <c>--controller energy|loss|paper</c> option (issue 15): one name → preset mapping for SST-2 and
-/// SARS-CoV-2, explicit <c>--thresholds</c>/<c>--prune</c> on top, the loss-aware prune stop at 85% of the run, and a bad
+/// SARS-CoV-2, explicit <c>--thresholds</c>/<c>--prune</c> on top, the loss-aware freeze step at 85% of the run, and a bad
 /// value answered by one <c>error:</c> line naming the option, exit code 2, nothing written.</summary>
 public class ControllerChoiceTests(ITestOutputHelper output)
 {
@@ -31,18 +31,18 @@ public class ControllerChoiceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_loss_aware_run_stops_pruning_at_85_percent_and_the_energy_preset_is_unchanged()
+    public void A_loss_aware_run_freezes_at_85_percent_and_the_energy_preset_is_unchanged()
     {
         var loss = ControllerChoice.Build("loss", 3159);
         loss.Growth.Should().Be(GrowthSignal.LossPlateau);
         loss.Prune.Should().Be(PruneStatistic.MaskedLoss);
-        loss.LossAware.StopPruningAtStep.Should().Be(2685); // ⌊0.85 · 3159⌋
-        loss.LossAware.Should().Be(ControllerPresets.LossAware.LossAware with { StopPruningAtStep = 2685 }, "only the stop changes");
+        loss.LossAware.FreezeAtStep.Should().Be(2685); // ⌊0.85 · 3159⌋
+        loss.LossAware.Should().Be(ControllerPresets.LossAware.LossAware with { FreezeAtStep = 2685 }, "only the stop changes");
 
         ControllerChoice.Build("energy", 3159).Should().Be(ControllerPresets.Energy);
         ControllerChoice.Build("paper", 3159).Should().Be(ControllerPresets.Paper);
         // An explicit masked-loss prune under the energy preset is loss-aware too, so it gets the stop.
-        ControllerChoice.Build("energy", 1000, prune: PruneStatistic.MaskedLoss).LossAware.StopPruningAtStep.Should().Be(850);
+        ControllerChoice.Build("energy", 1000, prune: PruneStatistic.MaskedLoss).LossAware.FreezeAtStep.Should().Be(850);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public class ControllerChoiceTests(ITestOutputHelper output)
         preset.GetProperty("preset").GetString().Should().Be("loss");
         preset.GetProperty("growth").GetString().Should().Be(nameof(GrowthSignal.LossPlateau));
         preset.GetProperty("prune").GetString().Should().Be(nameof(PruneStatistic.MaskedLoss));
-        preset.GetProperty("lossAware").GetProperty("StopPruningAtStep").GetInt64().Should().Be(16); // ⌊0.85 · ceil(300 / 16)⌋
+        preset.GetProperty("lossAware").GetProperty("FreezeAtStep").GetInt64().Should().Be(16); // ⌊0.85 · ceil(300 / 16)⌋
         r.GetProperty("settings").GetProperty("Controller").GetString().Should().Be("loss");
     }
 }
