@@ -28,6 +28,10 @@ public static class ControllerChoice
     /// time to recover; <see cref="LossAwareOptions.FreezeAtStep"/>).</summary>
     public const double FreezeFraction = 0.85;
 
+    /// <summary>Fraction of the run's steps before which the loss-aware rules wait (the samples warm the learning rate up
+    /// over the first 10% of steps; <see cref="LossAwareOptions.StartAtStep"/>).</summary>
+    public const double WarmupFraction = 0.1;
+
     /// <summary>The accepted names, in the order the help lists them.</summary>
     public static IReadOnlyList<string> Names { get; } = [Energy, Loss, Paper];
 
@@ -96,7 +100,7 @@ public static class ControllerChoice
             LeaveOneOutRatio = leaveOneOutRatio ?? preset.LeaveOneOutRatio,
         };
         return IsLossAware(options)
-            ? options with { LossAware = options.LossAware with { FreezeAtStep = (long)(FreezeFraction * totalSteps) } }
+            ? options with { LossAware = options.LossAware with { FreezeAtStep = (long)(FreezeFraction * totalSteps), StartAtStep = (long)(WarmupFraction * totalSteps) } }
             : options;
     }
 

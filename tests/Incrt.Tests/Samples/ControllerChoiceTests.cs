@@ -37,7 +37,7 @@ public class ControllerChoiceTests(ITestOutputHelper output)
         loss.Growth.Should().Be(GrowthSignal.LossPlateau);
         loss.Prune.Should().Be(PruneStatistic.MaskedLoss);
         loss.LossAware.FreezeAtStep.Should().Be(2685); // ⌊0.85 · 3159⌋
-        loss.LossAware.Should().Be(ControllerPresets.LossAware.LossAware with { FreezeAtStep = 2685 }, "only the stop changes");
+        loss.LossAware.Should().Be(ControllerPresets.LossAware.LossAware with { FreezeAtStep = 2685, StartAtStep = 315 }, "only the start and stop change");
 
         ControllerChoice.Build("energy", 3159).Should().Be(ControllerPresets.Energy);
         ControllerChoice.Build("paper", 3159).Should().Be(ControllerPresets.Paper);

@@ -88,6 +88,7 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
         _s.CheckedWindows = _s.Windows;
         double improvement = (before - after) / Math.Max(Math.Abs(before), 1e-12);
         if (improvement >= _o.PlateauImprovement) return RuleVerdict.None("improving");
+        if (_o.StartAtStep is { } first && call.Step < first) return RuleVerdict.None("warm-up");
         if (_o.FreezeAtStep is { } last && call.Step > last) return RuleVerdict.None("frozen");
         if (call.Layer.HeadCount >= call.Layer.Options.MaxHeads) return RuleVerdict.None("max-heads");
         if (!RuleGuards.ParametersFinite(call.Layer)) return RuleVerdict.Skip("weights");

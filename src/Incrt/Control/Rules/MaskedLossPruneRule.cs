@@ -60,6 +60,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
         if (_s.TrialHead >= 0) return JudgeRemoval(call);
         if (ids.Count <= 1 || call.ProtectedHeads.Count > 0) return RuleVerdict.None();
         if (_o.FreezeAtStep is { } last && call.Step > last) return RuleVerdict.None();
+        if (_o.StartAtStep is { } first && call.Step < first) return RuleVerdict.None("warm-up");
         if (_s.LastCheckStep is { } previous && call.Step - previous < _o.PruneEverySteps) return RuleVerdict.None();
         var candidates = Enumerable.Range(0, ids.Count)
             .Where(h => call.Step - _s.BirthStep[ids[h]] >= _o.PruneAgeSteps && !_s.Needed.Contains(ids[h])).ToList();
