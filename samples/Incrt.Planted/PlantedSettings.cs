@@ -1,4 +1,5 @@
 using Incrt.Control;
+using Incrt.Samples.Common;
 using Incrt.Tasks.Planted;
 
 namespace Incrt.Planted;
@@ -103,7 +104,7 @@ internal sealed record PlantedSettings
     {
         get
         {
-            var preset = PresetNamed(ControllerPreset);
+            var preset = ControllerChoice.Preset(ControllerPreset);
             return preset with
             {
                 Thresholds = ThresholdMode ?? preset.Thresholds,
@@ -122,17 +123,6 @@ internal sealed record PlantedSettings
         }
     }
 
-    /// <summary>The preset called <paramref name="name"/> (energy, loss, paper), or null.</summary>
-    public static ControllerOptions? TryPreset(string name) => name.ToLowerInvariant() switch
-    {
-        "energy" => ControllerPresets.Energy,
-        "loss" or "lossaware" => ControllerPresets.LossAware,
-        "paper" => ControllerPresets.Paper,
-        _ => null,
-    };
-
-    private static ControllerOptions PresetNamed(string name) =>
-        TryPreset(name) ?? throw new ArgumentException($"Unknown controller preset '{name}'.", nameof(name));
 }
 
 /// <summary>Checks the settings against what the construction allows.</summary>
@@ -150,7 +140,7 @@ internal static class PlantedSettingsChecks
         if (s.Seeds.Distinct().Count() != s.Seeds.Count) return "--seeds lists a seed twice.";
         if (s.Ks.Distinct().Count() != s.Ks.Count) return "--k lists a K twice.";
         if (!s.Fixed && !s.Incrt) return "--no-fixed and --no-incrt together leave nothing to run.";
-        if (PlantedSettings.TryPreset(s.ControllerPreset) is null) return $"--controller must be energy, loss or paper; got '{s.ControllerPreset}'.";
+        if (!ControllerChoice.IsValid(s.ControllerPreset)) return ControllerChoice.InvalidMessage(s.ControllerPreset);
         return null;
     }
 }

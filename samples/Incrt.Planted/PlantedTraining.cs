@@ -40,8 +40,8 @@ internal static class PlantedTraining
         using var model = new IncrtMultiOutputClassifier(options, task.Outputs, device);
         using var optimizer = optim.AdamW(model.parameters().ToArray(), lr: s.LearningRate, weight_decay: s.WeightDecay);
         using var control = controller is null ? null : new HeadController(model.GrowableLayers, optimizer, controller, model: model);
-        using var probe = ProbeBatch.Create(task, s, device);
-        if (control is not null) control.LossProbe = () => probe.Loss(model, task);
+        using var probe = control is null ? null : ProbeBatch.Create(task, s, device);
+        if (control is not null) control.LossProbe = () => probe!.Loss(model, task);
         var steps = new List<long> { 0 };
         var counts = new List<int> { heads };
         int grew = 0, pruned = 0;

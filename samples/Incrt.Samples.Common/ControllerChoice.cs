@@ -37,8 +37,8 @@ public static class ControllerChoice
 
     /// <summary>Help text of the option.</summary>
     public static string Description { get; } =
-        "Controller preset (docs/algorithm.md §6): energy (directional-energy growth and reference pruning, the library's " +
-        "default), loss (loss-plateau growth, masked-loss pruning; needs the training loss, set by the trainer) or paper " +
+        "Controller preset (docs/algorithm.md §8): energy (directional-energy growth and reference pruning, this " +
+        "sample's default), loss (loss-plateau growth, masked-loss pruning; needs the training loss, set by the trainer) or paper " +
         $"(the paper-literal settings). Explicit --thresholds/--prune options override the preset's fields. Default {Default}.";
 
     /// <summary>Whether <paramref name="name"/> is one of <see cref="Names"/> (case-insensitive).</summary>

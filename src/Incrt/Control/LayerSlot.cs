@@ -33,7 +33,7 @@ internal sealed class LayerSlot : IDisposable
     public IReadOnlyList<IHeadRule> OtherRules { get; }
     public string LastDecision { get; private set; } = "none";
     public long CallsSinceChange => Energy?.CallsSinceChange ?? _callsSinceChange;
-    public bool IsConverged => (Energy?.IsConverged ?? true) && (Growth is not LossPlateauGrowthRule p || p.Stopped);
+    public bool IsConverged => (Energy?.IsConverged ?? true) && Growth.Stopped;
     private RuleReadings Readings => Energy?.Readings ?? RuleReadings.Empty;
 
     /// <summary>Asks the prune rule, then (if it wants nothing) the growth rule, and carries out the answer.</summary>

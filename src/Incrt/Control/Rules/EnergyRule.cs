@@ -302,7 +302,6 @@ public sealed class EnergyRule : IGrowthRule, IPruneRule
         foreach (var id in _belowCount.Keys.ToList()) _belowCount[id] = 0;
     }
 
-    internal DirectionalEnergyEstimator Estimator => _estimator;
     internal ControllerOptions Options => _o;
 
     /// <inheritdoc />

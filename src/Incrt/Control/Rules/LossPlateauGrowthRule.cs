@@ -68,12 +68,8 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
     public RuleVerdict ProposeGrowth(LayerCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        if (_s.ReferenceLoss is null)
-        {
-            double reference = call.ProbeLoss(Array.Empty<int>());   // throws the message that names a missing probe
-            if (!double.IsFinite(reference)) return RuleVerdict.Skip("probe");
-            _s.ReferenceLoss = reference;
-        }
+        _s.ReferenceLoss ??= RuleGuards.FiniteProbeLoss(call);       // L₀, once; throws the message that names a missing probe
+        if (_s.ReferenceLoss is null) return RuleVerdict.Skip("probe");
         return _s.Phase switch
         {
             PlateauPhase.Stopped => RuleVerdict.None("stopped"),

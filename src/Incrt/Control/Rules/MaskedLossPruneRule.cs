@@ -49,12 +49,8 @@ public sealed class MaskedLossPruneRule : IPruneRule
     public RuleVerdict ProposePrune(LayerCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        if (_s.ReferenceLoss is null)
-        {
-            double reference = call.ProbeLoss(Array.Empty<int>());   // throws the message that names a missing probe
-            if (!double.IsFinite(reference)) return RuleVerdict.Skip("probe");
-            _s.ReferenceLoss = reference;
-        }
+        _s.ReferenceLoss ??= RuleGuards.FiniteProbeLoss(call);       // L₀, once; throws the message that names a missing probe
+        if (_s.ReferenceLoss is null) return RuleVerdict.Skip("probe");
         var ids = call.Layer.HeadIds;
         foreach (long id in ids) _s.BirthStep.TryAdd(id, call.Step);
         if (_s.TrialHead >= 0) return JudgeRemoval(call);

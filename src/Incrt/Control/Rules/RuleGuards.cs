@@ -13,6 +13,13 @@ internal static class RuleGuards
         return layer.parameters().All(p => p.isfinite().all().item<bool>());
     }
 
+    /// <summary>The unmasked probe loss of <paramref name="call"/>, or null when it is not finite.</summary>
+    public static double? FiniteProbeLoss(LayerCall call)
+    {
+        double loss = call.ProbeLoss(Array.Empty<int>());
+        return double.IsFinite(loss) ? loss : null;
+    }
+
     /// <summary>The position of head <paramref name="id"/> in <paramref name="layer"/>, or −1 when it no longer exists.</summary>
     public static int IndexOf(GrowableMultiHeadAttention layer, long id)
     {
