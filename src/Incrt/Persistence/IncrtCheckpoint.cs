@@ -183,6 +183,17 @@ public static class IncrtCheckpoint
         string type = ModelTypeOf(model);
         if (m.ModelType != type)
             throw new CheckpointException(path, $"model type mismatch: the file holds a {m.ModelType}; the model is a {type}.");
+        if (model is IncrtClassifier classifier)
+        {
+            var options = m.Model!;
+            if (options != classifier.Options)
+            {
+                var diffs = typeof(IncrtModelOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.GetIndexParameters().Length == 0 && !Equals(p.GetValue(options), p.GetValue(classifier.Options)))
+                    .Select(p => $"{p.Name} {p.GetValue(options)} in the file vs {p.GetValue(classifier.Options)} in the model");
+                throw new CheckpointException(path, "architecture mismatch: " + string.Join("; ", diffs) + ".");
+            }
+        }
         var layers = ((IGrowableModel)model).GrowableLayers;
         if (m.Layers.Count != layers.Count)
             throw new CheckpointException(path, $"architecture mismatch: {m.Layers.Count} growable layers in the file vs {layers.Count} in the model.");
@@ -193,15 +204,6 @@ public static class IncrtCheckpoint
                 throw new CheckpointException(path, $"architecture mismatch: layer {i} is d_model {saved.DModel}, d_k {saved.HeadDim} in the file vs {l.DModel}, {l.HeadDim} in the model.");
             if (saved.HeadCount > l.Options.MaxHeads)
                 throw new CheckpointException(path, $"architecture mismatch: layer {i} has {saved.HeadCount} heads in the file; the model's MaxHeads is {l.Options.MaxHeads}.");
-        }
-        if (model is not IncrtClassifier classifier) return;
-        var options = m.Model!;
-        if (options != classifier.Options)
-        {
-            var diffs = typeof(IncrtModelOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .Where(p => p.GetIndexParameters().Length == 0 && !Equals(p.GetValue(options), p.GetValue(classifier.Options)))
-                .Select(p => $"{p.Name} {p.GetValue(options)} in the file vs {p.GetValue(classifier.Options)} in the model");
-            throw new CheckpointException(path, "architecture mismatch: " + string.Join("; ", diffs) + ".");
         }
     }
 
