@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Consumer check (issue 9): pack Incrt, consume it from a throwaway console project OUTSIDE the repository through a
-# local folder feed (plus nuget.org for TorchSharp-cpu), train a tiny model with growth for 30 steps, checkpoint it,
-# and fail on any error. Each run packs a unique prerelease version, so the NuGet cache never serves a stale Incrt.
+# local folder feed (plus nuget.org for TorchSharp-cpu), train a tiny classifier with growth for 30 steps and a model
+# of the consumer's own (not IncrtClassifier) through Trainer, checkpoint both, and fail on any error. Each run packs a
+# unique prerelease version, so the NuGet cache never serves a stale Incrt.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -59,50 +60,107 @@ cat > "$app/Consumer.csproj" <<'XML'
 </Project>
 XML
 cat > "$app/Program.cs" <<'CS'
+using Incrt.Attention;
 using Incrt.Control;
 using Incrt.Energy;
 using Incrt.Models;
 using Incrt.Persistence;
+using Incrt.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 torch.manual_seed(1);
 torch.set_num_threads(1);
-var options = new IncrtModelOptions(VocabSize: 32, MaxLength: 12, DModel: 16, HeadDim: 4, MaxHeads: 8, Dropout: 0.0, Classes: 2);
-using var model = new IncrtClassifier(options);
-var optimizer = optim.AdamW(model.parameters().ToArray(), lr: 1e-2);
 var control = new ControllerOptions
 {
     Interval = 1, CalibrationCalls = 3, MaxDwellCalls = 2, ThetaW = 1e-3,
     Estimator = new EstimatorOptions { EtaPlus = 0.5, Iterations = 8 },
 };
-using var controller = new HeadController(model.GrowableLayers, optimizer, control, model: model);
-controller.HeadChanged += (_, e) => Console.WriteLine($"  step {e.Step}: layer {e.Layer} {e.Kind} -> {e.HeadsAfter} heads");
-
 using var generator = new Generator(7);
+SequenceBatch Batch()
+{
+    var ids = randint(1, 32, new long[] { 16, 12 }, generator: generator, dtype: ScalarType.Int64);
+    return new SequenceBatch(ids, ids.select(1, 1).gt(ids.select(1, 2)).to(ScalarType.Int64));
+}
+
+// 1. The package's classifier, trained by hand: controller.Step after optimizer.step().
+var options = new IncrtModelOptions(VocabSize: 32, MaxLength: 12, DModel: 16, HeadDim: 4, MaxHeads: 8, Dropout: 0.0, Classes: 2);
+using var model = new IncrtClassifier(options);
+var optimizer = optim.AdamW(model.parameters().ToArray(), lr: 1e-2);
+using var controller = new HeadController(model.GrowableLayers, optimizer, control, model: model);
+controller.HeadChanged += (_, e) => Console.WriteLine($"  classifier step {e.Step}: layer {e.Layer} {e.Kind} -> {e.HeadsAfter} heads");
 double loss = double.NaN;
 for (int step = 0; step < 30; step++)
 {
     using var scope = NewDisposeScope();
-    var ids = randint(1, options.VocabSize, new long[] { 16, 12 }, generator: generator, dtype: ScalarType.Int64);
-    var labels = ids.select(1, 1).gt(ids.select(1, 2)).to(ScalarType.Int64);
-    var output = nn.functional.cross_entropy(model.forward(ids), labels);
+    using var batch = Batch();
+    var output = nn.functional.cross_entropy(model.forward(batch.Ids, batch.KeyPaddingMask), batch.Labels);
     optimizer.zero_grad();
     output.backward();
     optimizer.step();
     loss = output.item<float>();
     controller.Step(step, loss);
 }
-Console.WriteLine($"heads {string.Join(",", controller.HeadCounts)}, loss {loss:F4}, parameters {model.ParameterCount()}");
+Console.WriteLine($"classifier: heads {string.Join(",", controller.HeadCounts)}, loss {loss:F4}, parameters {model.ParameterCount()}");
 if (!double.IsFinite(loss)) throw new InvalidOperationException("non-finite loss");
 if (controller.HeadCounts.Sum() <= options.Layers) throw new InvalidOperationException("the controller never grew a head");
-
 var path = Path.Combine(args[0], "consumer.incrt");
 IncrtCheckpoint.Save(path, model, optimizer, controller, new Dictionary<string, string> { ["step"] = "30" });
 var loaded = IncrtCheckpoint.Load(path);
 using var restored = loaded.Model;
 if (!loaded.HeadCounts.SequenceEqual(controller.HeadCounts)) throw new InvalidOperationException("checkpoint head counts differ");
-Console.WriteLine($"checkpoint {new FileInfo(path).Length} bytes, heads {string.Join(",", loaded.HeadCounts)}: OK");
+Console.WriteLine($"classifier checkpoint {new FileInfo(path).Length} bytes, heads {string.Join(",", loaded.HeadCounts)}: OK");
+
+// 2. A model of the consumer's own (not IncrtClassifier), trained by the package's Trainer, grown, checkpointed.
+using var mine = new MyModel();
+var trainer = new Trainer(mine, b => mine.forward(b.Ids), new TrainerOptions { LearningRate = 1e-2, WarmupSteps = 0 });
+using var myController = new HeadController(mine.GrowableLayers, trainer.Optimizer, control, model: mine);
+trainer.Controller = myController;
+for (int step = 0; step < 30; step++)
+{
+    using var batch = Batch();
+    loss = trainer.TrainStep(batch, 30);
+}
+int heads = mine.GrowableLayers[0].HeadCount;
+Console.WriteLine($"own model: heads {heads}, loss {loss:F4}");
+if (!double.IsFinite(loss) || heads <= 1) throw new InvalidOperationException("the own model did not train and grow");
+var minePath = Path.Combine(args[0], "mine.incrt");
+IncrtCheckpoint.Save(minePath, mine, trainer.Optimizer, myController);
+using var fresh = new MyModel();
+var back = IncrtCheckpoint.LoadInto(minePath, fresh);
+using (var probe = Batch())
+using (no_grad())
+    if (!fresh.forward(probe.Ids).allclose(mine.forward(probe.Ids), rtol: 0, atol: 0)) throw new InvalidOperationException("own-model checkpoint changed the outputs");
+var freshOptimizer = optim.AdamW(fresh.parameters().ToArray(), lr: 1e-2);
+back.RestoreOptimizer(freshOptimizer);
+using var resumed = back.CreateController(freshOptimizer);
+Console.WriteLine($"own-model checkpoint {new FileInfo(minePath).Length} bytes, heads {fresh.GrowableLayers[0].HeadCount}, controller calls {resumed.Calls}: OK");
+
+/// <summary>The consumer's own model: embedding, one growable attention layer with a residual, mean pooling, read-out.</summary>
+sealed class MyModel : nn.Module<Tensor, Tensor>, IGrowableModel
+{
+    private readonly Embedding embed;
+    private readonly GrowableMultiHeadAttention attn;
+    private readonly Linear readout;
+
+    public MyModel() : base("my_model")
+    {
+        embed = nn.Embedding(32, 16);
+        attn = new GrowableMultiHeadAttention(new AttentionOptions(DModel: 16, HeadDim: 4, MaxHeads: 8, Seed: 3));
+        readout = nn.Linear(16, 2);
+        RegisterComponents();
+    }
+
+    public IReadOnlyList<GrowableMultiHeadAttention> GrowableLayers => new[] { attn };
+
+    public override Tensor forward(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var x = embed.call(ids);
+        return readout.call((x + attn.forward(x)).mean(new long[] { 1 })).MoveToOuterDisposeScope();
+    }
+}
 CS
 
 echo "== consumer project in $app"

@@ -50,8 +50,8 @@ internal static class EndToEnd
                 foreach (var batch in b.Epoch(epoch)) yield return batch;
         }
 
-        /// <summary><paramref name="steps"/> steps exactly as <see cref="Trainer.Fit"/> does them (batch, step in a
-        /// dispose scope, controller call after the step).</summary>
+        /// <summary><paramref name="steps"/> steps exactly as <see cref="Trainer.Fit"/> does them (<see cref="Trainer.TrainStep"/>:
+        /// the step in a dispose scope, then the controller call).</summary>
         public void Steps(int steps)
         {
             for (int i = 0; i < steps; i++)
@@ -59,13 +59,7 @@ internal static class EndToEnd
                 _batches.MoveNext();
                 var batch = _batches.Current;
                 Samples += batch.Size;
-                double loss;
-                using (var scope = NewDisposeScope())
-                using (batch)
-                {
-                    loss = Trainer.TrainStep(batch, TotalSteps);
-                }
-                Trainer.Controller?.Step(Trainer.Step - 1, loss);
+                using (batch) Trainer.TrainStep(batch, TotalSteps);
             }
         }
 

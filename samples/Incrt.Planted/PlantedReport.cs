@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Incrt.Persistence;
+using Incrt.IO;
 using Incrt.Samples.Common;
 using Incrt.Tasks.Planted;
 

@@ -38,10 +38,19 @@ internal static class PlantedTraining
             PreNorm: s.PreNorm);
         manual_seed(seed); // torch's global generator initialises the embeddings and read-outs
         using var model = new IncrtMultiOutputClassifier(options, task.Outputs, device);
-        using var optimizer = optim.AdamW(model.parameters().ToArray(), lr: s.LearningRate, weight_decay: s.WeightDecay);
+        int total = controller is null ? s.Steps : s.IncrtStepCount;
+        // The library's loop (warm-up + cosine to 10%, clipping at 1, non-finite guard, controller after each step) with
+        // the planted loss: the sum over read-outs of the mean cross-entropy.
+        var trainer = new Trainer(model, b => model.forward(b.Ids),   // no padding in planted tasks
+            new TrainerOptions { LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = s.WarmupSteps, MinLearningRateFraction = 0.1, ClipNorm = 1.0 })
+        {
+            LossFunction = (logits, labels) => SummedReadoutLoss(logits, labels, task),
+        };
+        using var optimizer = trainer.Optimizer;
         using var control = controller is null ? null : new HeadController(model.GrowableLayers, optimizer, controller, model: model);
         using var probe = control is null ? null : ProbeBatch.Create(task, s, device);
         if (control is not null) control.LossProbe = () => probe!.Loss(model, task);
+        trainer.Controller = control;
         var steps = new List<long> { 0 };
         var counts = new List<int> { heads };
         int grew = 0, pruned = 0;
@@ -55,33 +64,19 @@ internal static class PlantedTraining
                 counts.Add(e.HeadsAfter);
             };
 
-        model.train();
-        int total = controller is null ? s.Steps : s.IncrtStepCount;
         for (long step = 0; step < total; step++)
         {
-            double loss;
-            using (var scope = NewDisposeScope())
-            {
-                double factor = LearningRateSchedule.WarmupCosine(step, s.WarmupSteps, total, 0.1);
-                foreach (var g in optimizer.ParamGroups) g.LearningRate = s.LearningRate * factor;
-                var (ids, labels) = task.Generate(s.BatchSize, splitSeed: 1 + step).ToTensors(device);
-                optimizer.zero_grad();
-                var output = Loss(model, task, ids, labels);
-                output.backward();
-                nn.utils.clip_grad_norm_(model.parameters(), 1.0);
-                optimizer.step();
-                loss = output.item<float>();
-            }
-            control?.Step(step, loss);
+            var (ids, labels) = task.Generate(s.BatchSize, splitSeed: 1 + step).ToTensors(device);
+            using var batch = new SequenceBatch(ids, labels);
+            trainer.TrainStep(batch, total);
         }
         var (exact, readout) = Evaluate(model, task, s.DevExamples, device);
         return new TrainingOutcome(exact, readout, heads, model.GrowableLayers[0].HeadCount, grew, pruned, model.ParameterCount(),
             steps, counts, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Sum over read-outs of the mean cross-entropy.</summary>
-    internal static Tensor Loss(IncrtMultiOutputClassifier model, PlantedTask task, Tensor ids, Tensor labels) =>
-        nn.functional.cross_entropy(model.forward(ids).reshape(-1, task.Classes), labels.reshape(-1)) * task.Outputs;
+    /// <summary>Sum over read-outs of the mean cross-entropy: logits (B, K, classes), labels (B, K).</summary>
+    internal static Tensor SummedReadoutLoss(Tensor logits, Tensor labels, PlantedTask task) => Trainer.MeanCrossEntropy(logits, labels) * task.Outputs;
 
     /// <summary>Exact-match rate (all K read-outs right) and mean per-read-out accuracy on <paramref name="count"/>
     /// held-out examples (split seed 0, never used for training).</summary>

@@ -30,7 +30,7 @@ internal sealed class ProbeBatch : IDisposable
         try
         {
             using var scope = NewDisposeScope();
-            return PlantedTraining.Loss(model, task, _ids, _labels).item<float>();
+            return PlantedTraining.SummedReadoutLoss(model.forward(_ids), _labels, task).item<float>();
         }
         finally { if (wasTraining) model.train(); }
     }

@@ -152,7 +152,7 @@ public static class ClassifierExperiment
             // The same replay once calibration ends (after CalibrationCalls·Interval steps of one-head training, before
             // the first growth decision) over the remaining decision calls: the operator has left its random start.
             var controllerOptions = settings.Controller;
-            SamplePrediction.OnCalibrated(controller, e =>
+            SamplePrediction.OnCalibrated(trainer, e =>
             {
                 try
                 {

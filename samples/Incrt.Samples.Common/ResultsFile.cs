@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Incrt.Persistence;
+using Incrt.IO;
 
 namespace Incrt.Samples.Common;
 

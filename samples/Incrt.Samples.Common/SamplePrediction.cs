@@ -27,20 +27,27 @@ public static class SamplePrediction
         finally { foreach (var b in calibration) b.Dispose(); }
     }
 
-    /// <summary>Runs <paramref name="action"/> once, on the event that ends layer 0's calibration: the one-head model
-    /// has trained for CalibrationCalls·Interval steps and no growth decision has been made yet.</summary>
-    /// <param name="controller">The run's controller.</param>
+    /// <summary>Runs <paramref name="action"/> once, after the step whose controller call ended layer 0's calibration: the
+    /// one-head model has trained for CalibrationCalls·Interval steps and no growth decision has been made yet. It runs
+    /// from <see cref="Trainer.StepCompleted"/>, after the controller has returned, not inside the controller's events,
+    /// so the prediction's evaluation-mode forwards never interleave with a controller call.</summary>
+    /// <param name="trainer">The run's trainer (its <see cref="Trainer.Controller"/> set before or after this call).</param>
     /// <param name="action">Receives the calibration event.</param>
-    public static void OnCalibrated(HeadController controller, Action<HeadEvent> action)
+    public static void OnCalibrated(Trainer trainer, Action<HeadEvent> action)
     {
-        ArgumentNullException.ThrowIfNull(controller);
+        ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(action);
         bool done = false;
-        controller.HeadChanged += (_, e) =>
+        trainer.StepCompleted += (_, events) =>
         {
-            if (e.Kind != HeadEventKind.Calibrated || e.Layer != 0 || done) return;
-            done = true;
-            action(e);
+            if (done) return;
+            foreach (var e in events)
+            {
+                if (e.Kind != HeadEventKind.Calibrated || e.Layer != 0) continue;
+                done = true;
+                action(e);
+                return;
+            }
         };
     }
 }

@@ -117,7 +117,7 @@ internal static class Sst2Pipeline
         // any growth decision), over the remaining decision calls (docs/theory.md §7).
         HeadCountPrediction? afterCalibration = null;
         if (controller is not null)
-            SamplePrediction.OnCalibrated(controller, e =>
+            SamplePrediction.OnCalibrated(trainer, e =>
             {
                 afterCalibration = SamplePrediction.Predict(model, train, s.Epochs, controllerOptions);
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture,

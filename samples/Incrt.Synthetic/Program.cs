@@ -121,7 +121,7 @@ namespace Incrt.Synthetic
             // Replay of the growth rule on the model as it is when calibration ends (80 steps of one-head training, no
             // growth yet): what the rule gives once the operator has left its random initialisation.
             HeadCountPrediction? atCalibration = null;
-            SamplePrediction.OnCalibrated(controller,
+            SamplePrediction.OnCalibrated(trainer,
                 _ => atCalibration = SamplePrediction.Predict(model, trainBatches, trainerOptions.Epochs, controllerOptions));
             var evals = trainer.Fit(trainBatches, devBatches);
             Directory.CreateDirectory(s.Out);

@@ -187,7 +187,8 @@ public static class HeadCountPredictor
         int classes = model.Options.Classes;
         long d = layer.DModel;
 
-        bool wasTraining = model.training, wasCapturing = layer.CaptureInput;
+        bool wasTraining = model.training;
+        using var inputs = new Attention.LayerInputRecorder(layer);
         var norms = new List<double>();
         var batchCovariances = new List<Tensor>();
         using var scope = NewDisposeScope();
@@ -198,7 +199,6 @@ public static class HeadCountPredictor
         try
         {
             model.eval();
-            layer.CaptureInput = true;
             motor = layer.Motor().to(ScalarType.Float64).cpu();
             using var noGrad = no_grad();
             foreach (var batch in batches.Take(options.CalibrationCalls))
@@ -209,7 +209,7 @@ public static class HeadCountPredictor
                 if (labels.Any(l => l < 0 || l >= classes))
                     throw new ArgumentException($"A label lies outside [0, {classes}).", nameof(batches));
                 model.forward(batch.Ids, batch.KeyPaddingMask);
-                var (x, mask) = layer.LastInput;
+                var (x, mask) = (inputs.Input, inputs.KeyPaddingMask);
                 var x64 = x!.to(ScalarType.Float64).cpu();
                 var m = mask?.cpu();
                 var c = ResidualOperator.Covariance(x64, m);
@@ -224,7 +224,6 @@ public static class HeadCountPredictor
         }
         finally
         {
-            layer.CaptureInput = wasCapturing;
             if (wasTraining) model.train();
         }
         if (norms.Count == 0) throw new ArgumentException("At least one batch is required.", nameof(batches));
@@ -311,24 +310,23 @@ public static class HeadCountPredictor
     private static List<Tensor> Covariances(IncrtClassifier model, Attention.GrowableMultiHeadAttention layer, IEnumerable<SequenceBatch> schedule)
     {
         var result = new List<Tensor>();
-        bool wasTraining = model.training, wasCapturing = layer.CaptureInput;
+        bool wasTraining = model.training;
+        using var inputs = new Attention.LayerInputRecorder(layer);
         try
         {
             model.eval();
-            layer.CaptureInput = true;
             using var noGrad = no_grad();
             foreach (var batch in schedule)
             {
                 using var owned = batch;
                 using var step = NewDisposeScope();
                 model.forward(batch.Ids, batch.KeyPaddingMask);
-                var (x, mask) = layer.LastInput;
+                var (x, mask) = (inputs.Input, inputs.KeyPaddingMask);
                 result.Add(ResidualOperator.Covariance(x!.to(ScalarType.Float64).cpu(), mask?.cpu()).MoveToOuterDisposeScope());
             }
         }
         finally
         {
-            layer.CaptureInput = wasCapturing;
             if (wasTraining) model.train();
         }
         return result;

@@ -69,7 +69,8 @@ public static class HomeostasisCheck
     private static int NecessaryHeads(HeadController controller, int layer, double theta)
     {
         var l = controller.Layers[layer];
-        var (x, mask) = l.LastInput;
+        var inputs = controller.Inputs(layer);
+        var (x, mask) = (inputs.Input, inputs.KeyPaddingMask);
         if (x is null) return -1;
         using var scope = NewDisposeScope();
         var c = ResidualOperator.Covariance(x.to(ScalarType.Float64).cpu(), mask?.cpu());

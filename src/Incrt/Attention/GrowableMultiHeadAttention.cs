@@ -33,7 +33,6 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     private readonly Generator _generator;
     private readonly List<long> _headIds = new();
     private long _nextHeadId;
-    private readonly InputCapture _capture = new();
     private bool _disposed;
 
     /// <summary>Creates the layer with <see cref="AttentionOptions.InitialHeads"/> randomly initialised heads.</summary>
@@ -90,13 +89,6 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     public IReadOnlyList<Parameter> PerHeadParameters =>
         in_proj_bias is null ? new[] { in_proj_weight, out_proj_weight } : new[] { in_proj_weight, in_proj_bias, out_proj_weight };
 
-    /// <summary>Whether <see cref="forward(Tensor, Tensor?)"/> keeps a detached reference to its last input for the
-    /// controller (<see cref="LastInput"/>). Default true.</summary>
-    public bool CaptureInput { get; set; } = true;
-
-    /// <summary>The last input seen by forward (detached, no copy) and its key-padding mask, or nulls.</summary>
-    public (Tensor? Input, Tensor? KeyPaddingMask) LastInput => (_capture.Input, _capture.Mask);
-
     /// <summary>Self-attention without padding. <paramref name="x"/>: (B, T, d_model).</summary>
     public override Tensor forward(Tensor x) => forward(x, null);
 
@@ -106,7 +98,7 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     {
         ThrowIfDisposed();
         ValidateInput(x, keyPaddingMask);
-        if (CaptureInput) _capture.Set(x, keyPaddingMask);
+        NotifyInputObservers(x, keyPaddingMask);
 
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1], h = HeadCount, dk = HeadDim, d = DModel;
@@ -141,97 +133,6 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     /// <summary>The one place the fused attention kernel is called (TorchSharp spells the flag <c>is_casual</c>).</summary>
     private static Tensor Sdpa(Tensor q, Tensor k, Tensor v, Tensor? attend, double dropout) =>
         nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: attend, p: dropout, is_casual: false);
-
-    // ---------------------------------------------------------------- read-outs (docs/algorithm.md §2)
-
-    /// <summary>W_Q,h and W_K,h as (H, d, d_k) views of the parameters, detached (internal: the head-count
-    /// predictor's growth replay starts from them).</summary>
-    internal (Tensor Wq, Tensor Wk) QueryKeyWeights() => (in_proj_weight.detach().select(1, 0), in_proj_weight.detach().select(1, 1));
-
-    /// <summary>W_Q,h and W_K,h, detached, in <paramref name="like"/>'s dtype and device.</summary>
-    private (Tensor Wq, Tensor Wk) QueryKeyWeightsLike(Tensor like)
-    {
-        var (wq, wk) = QueryKeyWeights();
-        return (wq.to(like.dtype, like.device), wk.to(like.dtype, like.device));
-    }
-
-    /// <summary>Per-head bilinear forms M_h = W_Q,h W_K,hᵀ, (H, d, d), detached.</summary>
-    public Tensor BilinearForms()
-    {
-        using var scope = NewDisposeScope();
-        var (wq, wk) = QueryKeyWeights();
-        return wq.matmul(wk.transpose(1, 2)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Per-head antisymmetric parts M_a,h = (M_h − M_hᵀ)/2, (H, d, d), detached.</summary>
-    public Tensor AntisymmetricForms()
-    {
-        using var scope = NewDisposeScope();
-        var m = BilinearForms();
-        return ((m - m.transpose(1, 2)) / 2).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The layer motor Σ_h M_a,h, (d, d), detached: the antisymmetric part of W_Q,all W_K,allᵀ with the heads
-    /// concatenated along the columns, one d×(H·d_k) matmul instead of H d×d products.
-    /// </summary>
-    public Tensor Motor()
-    {
-        using var scope = NewDisposeScope();
-        var (wq, wk) = QueryKeyWeights();
-        long d = DModel, hk = HeadCount * HeadDim;
-        var m = wq.permute(1, 0, 2).reshape(d, hk).matmul(wk.permute(1, 0, 2).reshape(d, hk).t());
-        return ((m - m.t()) / 2).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// ‖C M_a,h‖_F for every head, (H), detached, in <paramref name="covariance"/>'s dtype and device, without forming
-    /// any d×d per-head matrix: with A_h = C [W_Q,h, W_K,h] and B_h = [W_K,h, −W_Q,h] (d × 2d_k),
-    /// C M_a,h = A_h B_hᵀ / 2 and ‖A_h B_hᵀ‖²_F = Σ (A_hᵀA_h) ⊙ (B_hᵀB_h). Cost O(d²·H·d_k) instead of O(H·d³)
-    /// (heads with 4·d_k ≥ d use the direct product, which is cheaper for them).
-    /// </summary>
-    /// <param name="covariance">C, shape (d, d), symmetric.</param>
-    public Tensor AntisymmetricCovarianceNorms(Tensor covariance)
-    {
-        ArgumentNullException.ThrowIfNull(covariance);
-        using var scope = NewDisposeScope();
-        var (wq, wk) = QueryKeyWeightsLike(covariance);
-        if (4 * HeadDim >= DModel)
-        {
-            // Wide heads: the rank-2d_k route costs more than forming M_a,h = (W_Q W_Kᵀ − W_K W_Qᵀ)/2 and C M_a,h.
-            var m = wq.matmul(wk.transpose(1, 2));
-            var direct = covariance.detach().unsqueeze(0).matmul((m - m.transpose(1, 2)) / 2).flatten(1).norm(1);
-            return direct.MoveToOuterDisposeScope();
-        }
-        var a = covariance.detach().matmul(cat(new[] { wq, wk }, 2));         // (H, d, 2d_k)
-        var b = cat(new[] { wk, -wq }, 2);                                      // (H, d, 2d_k)
-        var sq = (a.transpose(1, 2).matmul(a) * b.transpose(1, 2).matmul(b)).sum(new long[] { 1, 2 });
-        return (sq.clamp_min(0).sqrt() / 2).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>M_a,h u for every head, (H, d), detached, in <paramref name="u"/>'s dtype and device:
-    /// (W_Q,h (W_K,hᵀu) − W_K,h (W_Q,hᵀu)) / 2, without forming any d×d per-head matrix.</summary>
-    /// <param name="u">Vector of shape (d).</param>
-    public Tensor AntisymmetricFormsTimes(Tensor u)
-    {
-        ArgumentNullException.ThrowIfNull(u);
-        using var scope = NewDisposeScope();
-        var (wq, wk) = QueryKeyWeightsLike(u);
-        var v = u.detach().reshape(1, 1, DModel);
-        var qu = v.matmul(wq);                                                 // (H, 1, d_k) = (W_Qᵀu)ᵀ
-        var ku = v.matmul(wk);
-        var r = ku.matmul(wq.transpose(1, 2)) - qu.matmul(wk.transpose(1, 2)); // (H, 1, d)
-        return (r.squeeze(1) / 2).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Frobenius norm of each head's parameters (W_Q, W_K, W_V, W_O and in-projection biases), (H), detached.</summary>
-    public Tensor HeadNorms()
-    {
-        using var scope = NewDisposeScope();
-        var sq = in_proj_weight.detach().flatten(1).square().sum(1) + out_proj_weight.detach().flatten(1).square().sum(1);
-        if (in_proj_bias is not null) sq = sq + in_proj_bias.detach().flatten(1).square().sum(1);
-        return sq.sqrt().MoveToOuterDisposeScope();
-    }
 
     // ---------------------------------------------------------------- changing the head count in place
 
@@ -428,32 +329,10 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     {
         if (disposing && !_disposed)
         {
-            _capture.Clear();
+            _inputObservers.Clear();
             _generator.Dispose();
             _disposed = true;
         }
         base.Dispose(disposing);
-    }
-
-    /// <summary>Holds the detached last input outside any dispose scope; not a Tensor field, so never a buffer.</summary>
-    private sealed class InputCapture
-    {
-        public Tensor? Input { get; private set; }
-        public Tensor? Mask { get; private set; }
-
-        public void Set(Tensor x, Tensor? mask)
-        {
-            Clear();
-            Input = x.detach().DetachFromDisposeScope();
-            Mask = mask?.detach().DetachFromDisposeScope();
-        }
-
-        public void Clear()
-        {
-            Input?.Dispose();
-            Mask?.Dispose();
-            Input = null;
-            Mask = null;
-        }
     }
 }

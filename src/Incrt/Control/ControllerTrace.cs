@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Incrt.Persistence;
+using Incrt.IO;
 
 namespace Incrt.Control;
 

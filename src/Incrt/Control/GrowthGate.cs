@@ -1,7 +1,7 @@
 namespace Incrt.Control;
 
 /// <summary>The dwell-time rule of the growth gate (docs/algorithm.md §4).</summary>
-public static class GrowthGate
+internal static class GrowthGate
 {
     /// <summary>
     /// T_d = ⌈κ_T · ln(1/ε) / (η+ · Δ+²)⌉ calls: the time the Oja rule needs to settle on a new dominant direction

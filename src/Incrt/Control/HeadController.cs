@@ -72,7 +72,7 @@ public sealed class HeadController : IDisposable
 
     /// <summary>
     /// The loss of the model on a fixed probe batch, computed by the caller's code (forward + loss, eval mode); the
-    /// loss-aware rules call it with heads masked. Runs under <c>no_grad</c> and without input capture. Required by
+    /// loss-aware rules call it with heads masked. Runs under <c>no_grad</c>; its forwards are not recorded as the layers' inputs. Required by
     /// <see cref="LossPlateauGrowthRule"/> and <see cref="MaskedLossPruneRule"/>.
     /// </summary>
     public Func<double>? LossProbe { get; set; }
@@ -172,7 +172,7 @@ public sealed class HeadController : IDisposable
         foreach (var slot in _layers)
         {
             var context = new LayerCall(step, call, slot.Index, slot.Layer, loss, LossProbe is null ? null : Probe,
-                slot.Growth.HeadsOnTrial, slot.Growth.Stopped);
+                slot.Growth.HeadsOnTrial, slot.Growth.Stopped, slot.Inputs);
             HeadEvent? e = loss is { } l && !double.IsFinite(l)
                 ? slot.Apply(context, RuleVerdict.Skip("loss"), null, _optimizer, Options)
                 : slot.Act(context, _optimizer, Options);
@@ -183,11 +183,11 @@ public sealed class HeadController : IDisposable
         return events;
     }
 
-    /// <summary>The caller's probe under no_grad, with input capture off so the energy rule keeps reading the training batch.</summary>
+    /// <summary>The caller's probe under no_grad; the probe's forwards are not recorded as layer inputs, so the energy
+    /// rule keeps reading the training batch.</summary>
     private double Probe()
     {
-        var capture = _layers.Select(l => l.Layer.CaptureInput).ToArray();
-        foreach (var l in _layers) l.Layer.CaptureInput = false;
+        var paused = _layers.Select(l => l.Inputs.Pause()).ToList();
         try
         {
             using var noGrad = no_grad();
@@ -195,9 +195,12 @@ public sealed class HeadController : IDisposable
         }
         finally
         {
-            for (int i = 0; i < _layers.Count; i++) _layers[i].Layer.CaptureInput = capture[i];
+            foreach (var p in paused) p.Dispose();
         }
     }
+
+    /// <summary>The input recorder of layer <paramref name="layer"/> (analysis tools read the last training input).</summary>
+    internal LayerInputRecorder Inputs(int layer) => _layers[layer].Inputs;
 
     private EnergyRule EnergyOf(int layer) => _layers[layer].Energy
         ?? throw new InvalidOperationException($"Layer {layer} has no energy rule (growth {_layers[layer].Growth.Name}, prune {_layers[layer].Prune?.Name ?? "none"}).");

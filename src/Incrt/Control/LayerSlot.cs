@@ -13,6 +13,7 @@ internal sealed class LayerSlot : IDisposable
         ArgumentNullException.ThrowIfNull(rules.Growth, nameof(rules));
         Layer = layer;
         Index = index;
+        Inputs = new LayerInputRecorder(layer);
         Growth = rules.Growth;
         Prune = rules.Prune;
         Energy = Growth as EnergyRule ?? Prune as EnergyRule;
@@ -23,6 +24,8 @@ internal sealed class LayerSlot : IDisposable
     }
 
     public GrowableMultiHeadAttention Layer { get; }
+    /// <summary>The layer's last training input (probe forwards are paused out by the controller).</summary>
+    public LayerInputRecorder Inputs { get; }
     public int Index { get; }
     public IGrowthRule Growth { get; }
     public IPruneRule? Prune { get; }
@@ -125,5 +128,6 @@ internal sealed class LayerSlot : IDisposable
     public void Dispose()
     {
         foreach (var rule in Rules) rule.Dispose();
+        Inputs.Dispose();
     }
 }

@@ -8,7 +8,7 @@ namespace Incrt.Control;
 /// <param name="LambdaMax">λmax of P⊥_h · sym(C (M_a − M_a,h)) · P⊥_h for every head h, (H), on the host.</param>
 /// <param name="Energy">‖sym(C (M_a − M_a,h))‖_F for every head, (H), or the norm of its positive-eigenvalue part when
 /// asked for: the reference energy of a relative θ_w after the prune (<see cref="ThresholdReference"/>).</param>
-public sealed record LeaveOneOutReading(double[] LambdaMax, double[] Energy);
+internal sealed record LeaveOneOutReading(double[] LambdaMax, double[] Energy);
 
 /// <summary>
 /// Leave-one-out sufficiency: for every head, the residual directional energy the layer would have if that head were
@@ -16,7 +16,7 @@ public sealed record LeaveOneOutReading(double[] LambdaMax, double[] Energy);
 /// the direction it covered counts as uncaptured again. This is the same ablation as <c>HomeostasisCheck</c>'s
 /// necessary-head count, batched over the heads (one batched eigvalsh instead of H separate ones).
 /// </summary>
-public static class LeaveOneOutEnergy
+internal static class LeaveOneOutEnergy
 {
     /// <summary>Computes the reading for every head.</summary>
     /// <param name="covariance">C, (d, d), symmetric; its dtype and device are used throughout.</param>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Incrt.Control;
 
 /// <summary>The reference energy a relative threshold mode takes θ_w as a fraction of (docs/algorithm.md §4).</summary>
-public static class ThresholdReference
+internal static class ThresholdReference
 {
     /// <summary>Whether <paramref name="mode"/> re-derives θ_w from the current operator at every call.</summary>
     public static bool IsRelative(ThresholdMode mode) => mode is ThresholdMode.Relative or ThresholdMode.RelativePositive;

@@ -9,7 +9,7 @@ namespace Incrt.Models;
 /// Sequence classifier: <see cref="IncrtEncoder"/> → pooling ([CLS], masked mean or masked max) → linear layer.
 /// Input: ids (B, T) int64 and key-padding mask (B, T) bool; output logits (B, classes).
 /// </summary>
-public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>
+public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>, IGrowableModel
 {
 #pragma warning disable IDE1006
     private readonly IncrtEncoder encoder;

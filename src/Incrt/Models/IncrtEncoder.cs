@@ -9,7 +9,7 @@ namespace Incrt.Models;
 /// Token + learned position embedding → LayerNorm → dropout → growable attention blocks (docs/algorithm.md §6).
 /// Input: token ids (B, T) int64 and an optional key-padding mask (B, T) bool; output (B, T, d).
 /// </summary>
-public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>
+public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>, IGrowableModel
 {
 #pragma warning disable IDE1006
     private readonly Embedding tok_emb;

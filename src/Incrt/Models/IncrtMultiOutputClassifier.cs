@@ -13,7 +13,7 @@ namespace Incrt.Models;
 /// </summary>
 /// <remarks>The read-outs are linear on purpose: a non-linear read-out can unmix two tokens that one head averaged, which
 /// would let fewer heads than read-outs solve a retrieval task (docs/theory.md §8).</remarks>
-public sealed class IncrtMultiOutputClassifier : nn.Module<Tensor, Tensor>
+public sealed class IncrtMultiOutputClassifier : nn.Module<Tensor, Tensor>, IGrowableModel
 {
 #pragma warning disable IDE1006
     private readonly IncrtEncoder encoder;

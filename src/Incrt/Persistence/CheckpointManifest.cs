@@ -29,6 +29,10 @@ internal sealed class LayerManifest
     public List<long> HeadIds { get; set; } = new();
     public long NextHeadId { get; set; }
     public byte[]? GeneratorState { get; set; }
+    // Widths and cap of the layer (written since the checkpoint of user-defined models; absent in older files).
+    public long? DModel { get; set; }
+    public long? HeadDim { get; set; }
+    public int? MaxHeads { get; set; }
 }
 
 /// <summary>Optimizer kind, hyper-parameters (informational) and the size of its TorchSharp state blob.</summary>

@@ -49,7 +49,8 @@ public static class IncrtCheckpoint
     /// state) to <paramref name="path"/>, atomically replacing any existing file.
     /// </summary>
     /// <param name="path">Target file; its folder is created if needed.</param>
-    /// <param name="model">The model, with whatever head counts it has now.</param>
+    /// <param name="model">The model, with whatever head counts it has now: an <see cref="IncrtClassifier"/> (rebuilt by
+    /// <see cref="Load"/>) or any module of yours that lists its growable layers (restored by <see cref="LoadInto"/>).</param>
     /// <param name="optimizer">The optimizer over <c>model.parameters()</c> (Adam, AdamW, SGD or another managed
     /// TorchSharp optimizer), or null.</param>
     /// <param name="controller">The controller over <c>model.GrowableLayers</c> (same layers, same order), or null.</param>
@@ -57,8 +58,8 @@ public static class IncrtCheckpoint
     /// <exception cref="ArgumentException">The controller does not control exactly the model's growable layers, the
     /// optimizer does not own exactly the model's parameters, or a metadata key is empty.</exception>
     /// <exception cref="NotSupportedException">The optimizer keeps its state in native code.</exception>
-    public static void Save(string path, IncrtClassifier model, optim.Optimizer? optimizer = null, HeadController? controller = null,
-        IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save<TModel>(string path, TModel model, optim.Optimizer? optimizer = null, HeadController? controller = null,
+        IReadOnlyDictionary<string, string>? metadata = null) where TModel : nn.Module, IGrowableModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -72,10 +73,12 @@ public static class IncrtCheckpoint
         {
             Library = typeof(IncrtCheckpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
             CreatedUtc = DateTimeOffset.UtcNow,
-            Model = model.Options,
+            ModelType = ModelTypeOf(model),
+            Model = (model as IncrtClassifier)?.Options,
             Layers = layers.Select(l => new LayerManifest
             {
                 HeadCount = l.HeadCount, HeadIds = l.HeadIds.ToList(), NextHeadId = l.NextHeadId, GeneratorState = l.ExportGeneratorState(),
+                DModel = l.DModel, HeadDim = l.HeadDim, MaxHeads = l.Options.MaxHeads,
             }).ToList(),
             Metadata = metadata?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? new(),
         };
@@ -136,49 +139,76 @@ public static class IncrtCheckpoint
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = ReadContainer(path);
+        if (file.Manifest.ModelType != nameof(IncrtClassifier))
+            throw new CheckpointException(path, $"it holds a {file.Manifest.ModelType}, which this library cannot rebuild: build that model and call IncrtCheckpoint.LoadInto.");
         var model = new IncrtClassifier(file.Manifest.Model!, device);
         try
         {
-            ApplyLayoutAndWeights(path, file, model);
+            ApplyLayoutAndWeights(path, file, model, model.GrowableLayers);
         }
         catch
         {
             model.Dispose();
             throw;
         }
-        return new LoadedCheckpoint(path, file.Manifest, model, file.OptimizerState);
+        return new LoadedCheckpoint(path, file.Manifest, model, model.GrowableLayers, file.OptimizerState);
     }
 
     /// <summary>
-    /// Loads a checkpoint into an existing <paramref name="model"/> built with the same <see cref="IncrtModelOptions"/>:
-    /// its layers are resized to the saved head layout, then the weights are loaded. Build (or rebuild) the optimizer
-    /// and controller afterwards, because the per-head parameters change shape.
+    /// Loads a checkpoint into an existing <paramref name="model"/> of the saved type — an <see cref="IncrtClassifier"/>
+    /// built with the same <see cref="IncrtModelOptions"/>, or your own module built the same way as the saved one: its
+    /// growable layers are resized to the saved head layout, then the weights are loaded. Build (or rebuild) the
+    /// optimizer and controller afterwards, because the per-head parameters change shape.
     /// </summary>
     /// <param name="path">The checkpoint file.</param>
     /// <param name="model">The model to overwrite.</param>
     /// <exception cref="CheckpointException">The file is invalid (the model is then unchanged), its architecture (options)
     /// differs from the model's (the message names the differing settings; the model is unchanged), or its weights do not
     /// fit the saved layout (the model's head layout may then already have been changed).</exception>
-    public static LoadedCheckpoint LoadInto(string path, IncrtClassifier model)
+    public static LoadedCheckpoint LoadInto<TModel>(string path, TModel model) where TModel : nn.Module, IGrowableModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
         var file = ReadContainer(path);
-        var saved = file.Manifest.Model!;
-        if (saved != model.Options)
-        {
-            var diffs = typeof(IncrtModelOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .Where(p => p.GetIndexParameters().Length == 0 && !Equals(p.GetValue(saved), p.GetValue(model.Options)))
-                .Select(p => $"{p.Name} {p.GetValue(saved)} in the file vs {p.GetValue(model.Options)} in the model");
-            throw new CheckpointException(path, "architecture mismatch: " + string.Join("; ", diffs) + ".");
-        }
-        ApplyLayoutAndWeights(path, file, model);
-        return new LoadedCheckpoint(path, file.Manifest, model, file.OptimizerState);
+        CheckArchitecture(path, file.Manifest, model);
+        ApplyLayoutAndWeights(path, file, model, model.GrowableLayers);
+        return new LoadedCheckpoint(path, file.Manifest, model, model.GrowableLayers, file.OptimizerState);
     }
 
-    private static void ApplyLayoutAndWeights(string path, ContainerFile file, IncrtClassifier model)
+    /// <summary>The manifest's name of <paramref name="model"/>'s type (the classifier keeps its historical short name).</summary>
+    private static string ModelTypeOf(nn.Module model) => model is IncrtClassifier ? nameof(IncrtClassifier) : model.GetType().FullName!;
+
+    private static void CheckArchitecture(string path, CheckpointManifest m, nn.Module model)
     {
-        var layers = model.GrowableLayers;
+        string type = ModelTypeOf(model);
+        if (m.ModelType != type)
+            throw new CheckpointException(path, $"model type mismatch: the file holds a {m.ModelType}; the model is a {type}.");
+        if (model is IncrtClassifier classifier)
+        {
+            var options = m.Model!;
+            if (options != classifier.Options)
+            {
+                var diffs = typeof(IncrtModelOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.GetIndexParameters().Length == 0 && !Equals(p.GetValue(options), p.GetValue(classifier.Options)))
+                    .Select(p => $"{p.Name} {p.GetValue(options)} in the file vs {p.GetValue(classifier.Options)} in the model");
+                throw new CheckpointException(path, "architecture mismatch: " + string.Join("; ", diffs) + ".");
+            }
+        }
+        var layers = ((IGrowableModel)model).GrowableLayers;
+        if (m.Layers.Count != layers.Count)
+            throw new CheckpointException(path, $"architecture mismatch: {m.Layers.Count} growable layers in the file vs {layers.Count} in the model.");
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var (l, saved) = (layers[i], m.Layers[i]);
+            if ((saved.DModel ?? l.DModel) != l.DModel || (saved.HeadDim ?? l.HeadDim) != l.HeadDim)
+                throw new CheckpointException(path, $"architecture mismatch: layer {i} is d_model {saved.DModel}, d_k {saved.HeadDim} in the file vs {l.DModel}, {l.HeadDim} in the model.");
+            if (saved.HeadCount > l.Options.MaxHeads)
+                throw new CheckpointException(path, $"architecture mismatch: layer {i} has {saved.HeadCount} heads in the file; the model's MaxHeads is {l.Options.MaxHeads}.");
+        }
+    }
+
+    private static void ApplyLayoutAndWeights(string path, ContainerFile file, nn.Module model, IReadOnlyList<Attention.GrowableMultiHeadAttention> layers)
+    {
         try
         {
             for (int i = 0; i < layers.Count; i++)
@@ -316,17 +346,22 @@ public static class IncrtCheckpoint
         if (m.Format != FormatId) throw new CheckpointException(path, $"foreign manifest format '{m.Format}'; expected '{FormatId}'.");
         if (m.FormatVersion != FormatVersion)
             throw new CheckpointException(path, $"manifest format version {m.FormatVersion} is not supported; this library reads version {FormatVersion}.");
-        if (m.ModelType != nameof(IncrtClassifier)) throw new CheckpointException(path, $"model type '{m.ModelType}' is not supported.");
-        if (m.Model is null) throw new CheckpointException(path, "the manifest has no model options.");
-        try { m.Model.Validate(); }
-        catch (ArgumentException e) { throw new CheckpointException(path, $"invalid model options: {e.Message}", e); }
-        if (m.Layers is null || m.Layers.Count != m.Model.Layers)
-            throw new CheckpointException(path, $"the manifest lists {m.Layers?.Count ?? 0} layers; the options say {m.Model.Layers}.");
+        if (string.IsNullOrEmpty(m.ModelType)) throw new CheckpointException(path, "the manifest names no model type.");
+        bool classifier = m.ModelType == nameof(IncrtClassifier);
+        if (classifier)
+        {
+            if (m.Model is null) throw new CheckpointException(path, "the manifest has no model options.");
+            try { m.Model.Validate(); }
+            catch (ArgumentException e) { throw new CheckpointException(path, $"invalid model options: {e.Message}", e); }
+        }
+        if (m.Layers is null || m.Layers.Count == 0 || (classifier && m.Layers.Count != m.Model!.Layers))
+            throw new CheckpointException(path, $"the manifest lists {m.Layers?.Count ?? 0} layers; the options say {m.Model?.Layers.ToString() ?? "at least 1"}.");
         for (int i = 0; i < m.Layers.Count; i++)
         {
             var l = m.Layers[i];
-            if (l?.HeadIds is null || l.HeadIds.Count < 1 || l.HeadIds.Count > m.Model.MaxHeads || l.HeadIds.Count != l.HeadCount)
-                throw new CheckpointException(path, $"layer {i}: invalid head layout (count {l?.HeadCount}, {l?.HeadIds?.Count ?? 0} ids, MaxHeads {m.Model.MaxHeads}).");
+            int cap = m.Model?.MaxHeads ?? l?.MaxHeads ?? int.MaxValue;
+            if (l?.HeadIds is null || l.HeadIds.Count < 1 || l.HeadIds.Count > cap || l.HeadIds.Count != l.HeadCount)
+                throw new CheckpointException(path, $"layer {i}: invalid head layout (count {l?.HeadCount}, {l?.HeadIds?.Count ?? 0} ids, MaxHeads {cap}).");
             if (l.HeadIds.Distinct().Count() != l.HeadIds.Count || l.HeadIds.Any(id => id < 0 || id >= l.NextHeadId))
                 throw new CheckpointException(path, $"layer {i}: head ids must be distinct and in [0, next head id {l.NextHeadId}).");
         }

@@ -12,7 +12,7 @@ namespace Incrt.Persistence;
 /// The result of <see cref="IncrtCheckpoint.Load"/>: the rebuilt model with its weights, the metadata, and methods
 /// that restore the optimizer, controller and random-generator state to resume training exactly.
 /// </summary>
-/// <remarks>To resume: build an optimizer of the same kind over <c>Model.parameters().ToArray()</c> and call
+/// <remarks>To resume: build an optimizer of the same kind over <c>Module.parameters().ToArray()</c> and call
 /// <see cref="RestoreOptimizer"/>; call <see cref="CreateController"/>; call <see cref="RestoreRandomState"/> if the model
 /// uses dropout; then continue with the next step number.</remarks>
 public sealed class LoadedCheckpoint
@@ -20,19 +20,31 @@ public sealed class LoadedCheckpoint
     private readonly CheckpointManifest _manifest;
     private readonly byte[]? _optimizerState;
 
-    internal LoadedCheckpoint(string path, CheckpointManifest manifest, IncrtClassifier model, byte[]? optimizerState)
+    internal LoadedCheckpoint(string path, CheckpointManifest manifest, nn.Module module, IReadOnlyList<Attention.GrowableMultiHeadAttention> layers,
+        byte[]? optimizerState)
     {
         Path = path;
         _manifest = manifest;
         _optimizerState = optimizerState;
-        Model = model;
+        Module = module;
+        GrowableLayers = layers;
     }
 
     /// <summary>The file this checkpoint was read from.</summary>
     public string Path { get; }
 
-    /// <summary>The model, rebuilt with the saved head layout and weights. The caller owns (and disposes) it.</summary>
-    public IncrtClassifier Model { get; }
+    /// <summary>The classifier, rebuilt with the saved head layout and weights (<see cref="IncrtCheckpoint.Load"/>), or
+    /// the classifier given to <see cref="IncrtCheckpoint.LoadInto"/>. The caller owns (and disposes) it.</summary>
+    /// <exception cref="InvalidOperationException">The checkpoint was loaded into a model of another type: use
+    /// <see cref="Module"/>.</exception>
+    public IncrtClassifier Model => Module as IncrtClassifier
+        ?? throw new InvalidOperationException($"The checkpoint was loaded into a {Module.GetType().Name}, not an IncrtClassifier: use Module.");
+
+    /// <summary>The loaded model, whatever its type.</summary>
+    public nn.Module Module { get; }
+
+    /// <summary>The model's growable layers, with the saved head layout.</summary>
+    public IReadOnlyList<Attention.GrowableMultiHeadAttention> GrowableLayers { get; }
 
     /// <summary>The user metadata given to <see cref="IncrtCheckpoint.Save"/>.</summary>
     public IReadOnlyDictionary<string, string> Metadata => _manifest.Metadata;
@@ -60,7 +72,7 @@ public sealed class LoadedCheckpoint
 
     /// <summary>
     /// Restores the saved optimizer state (moments, step counts, learning rates and other hyper-parameters) into
-    /// <paramref name="optimizer"/>, which must be of the saved kind and built over <c>Model.parameters()</c> in order.
+    /// <paramref name="optimizer"/>, which must be of the saved kind and built over <c>Module.parameters()</c> in order.
     /// </summary>
     /// <exception cref="CheckpointException">No optimizer state was saved, a different optimizer kind, or the state does
     /// not fit the optimizer's parameters.</exception>
@@ -74,7 +86,7 @@ public sealed class LoadedCheckpoint
         if (optimizer is not OptimizerHelper managed)
             throw new CheckpointException(Path, $"{optimizer.GetType().Name} keeps its state in native code and cannot be restored.");
         var owned = managed.parameters().ToList();
-        var mine = Model.parameters().ToList();
+        var mine = Module.parameters().ToList();
         if (owned.Count != mine.Count || owned.Zip(mine).Any(p => p.First.Handle != p.Second.Handle))
             throw new CheckpointException(Path, "the optimizer must be built over exactly Model.parameters(), in order.");
         try
@@ -91,7 +103,7 @@ public sealed class LoadedCheckpoint
     }
 
     /// <summary>
-    /// Creates a controller over <c>Model.GrowableLayers</c> with the saved options and state (calibration, thresholds,
+    /// Creates a controller over <see cref="GrowableLayers"/> with the saved options and state (calibration, thresholds,
     /// Q, tracker vectors, counters, trace), resizing <paramref name="optimizer"/>'s state on every change.
     /// </summary>
     /// <param name="optimizer">The optimizer (already restored with <see cref="RestoreOptimizer"/>), or null.</param>
@@ -100,7 +112,7 @@ public sealed class LoadedCheckpoint
     public HeadController CreateController(optim.Optimizer? optimizer, ILogger? logger = null)
     {
         var saved = _manifest.Controller ?? throw new CheckpointException(Path, "no controller state was saved.");
-        var controller = new HeadController(Model.GrowableLayers, optimizer, saved.Options, logger, Model);
+        var controller = new HeadController(GrowableLayers, optimizer, saved.Options, logger, Module);
         try
         {
             RestoreController(controller);
@@ -114,13 +126,13 @@ public sealed class LoadedCheckpoint
     }
 
     /// <summary>Restores the saved controller state into <paramref name="controller"/>, which must control
-    /// <c>Model.GrowableLayers</c> in order and must not have been called yet. Its own options are kept.</summary>
+    /// <see cref="GrowableLayers"/> in order and must not have been called yet. Its own options are kept.</summary>
     /// <exception cref="CheckpointException">No controller state was saved, or it does not fit.</exception>
     public void RestoreController(HeadController controller)
     {
         ArgumentNullException.ThrowIfNull(controller);
         var saved = _manifest.Controller ?? throw new CheckpointException(Path, "no controller state was saved.");
-        if (!controller.Layers.SequenceEqual(Model.GrowableLayers))
+        if (!controller.Layers.SequenceEqual(GrowableLayers))
             throw new CheckpointException(Path, "the controller must control exactly Model.GrowableLayers, in order.");
         try { controller.ImportState(saved.State!); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

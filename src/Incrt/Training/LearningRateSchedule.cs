@@ -1,7 +1,7 @@
 namespace Incrt.Training;
 
 /// <summary>Linear warm-up then cosine decay to a floor (docs/algorithm.md §6) [ref-code].</summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     /// <summary>
     /// Learning-rate multiplier at <paramref name="step"/> (0-based): (step+1)/warmup during warm-up, then

@@ -13,6 +13,38 @@ namespace Incrt.Training;
 /// </remarks>
 public sealed class SequenceBatch : IDisposable
 {
+    /// <summary>
+    /// A batch of your own: <paramref name="ids"/> (B, T) int64, <paramref name="labels"/> (B) or (B, K) int64, and an
+    /// optional key-padding mask (B, T) bool (true = padding; null = no padding, an all-false mask is made). Rows are
+    /// numbered 0…B−1; lengths count the non-padding positions. The batch takes ownership of the tensors.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit together.</exception>
+    public SequenceBatch(Tensor ids, Tensor labels, Tensor? keyPaddingMask = null)
+        : this(Checked(ids, labels, keyPaddingMask), keyPaddingMask ?? zeros(ids.shape, ScalarType.Bool, ids.device), labels,
+            Enumerable.Range(0, (int)ids.shape[0]).ToArray(), UnpaddedLengths(ids, keyPaddingMask))
+    {
+    }
+
+    private static Tensor Checked(Tensor ids, Tensor labels, Tensor? mask)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (ids.dim() != 2 || ids.dtype != ScalarType.Int64)
+            throw new ArgumentException($"ids must be (B, T) int64; got {ids.dtype} of shape ({string.Join(", ", ids.shape)}).", nameof(ids));
+        if (labels.dim() is < 1 or > 2 || labels.shape[0] != ids.shape[0] || labels.dtype != ScalarType.Int64)
+            throw new ArgumentException($"labels must be (B) or (B, K) int64 with B = {ids.shape[0]}; got {labels.dtype} of shape ({string.Join(", ", labels.shape)}).", nameof(labels));
+        if (mask is not null && (mask.dtype != ScalarType.Bool || !mask.shape.SequenceEqual(ids.shape)))
+            throw new ArgumentException($"keyPaddingMask must be bool of the ids' shape ({string.Join(", ", ids.shape)}); got {mask.dtype} of shape ({string.Join(", ", mask.shape)}).", "keyPaddingMask");
+        return ids;
+    }
+
+    private static int[] UnpaddedLengths(Tensor ids, Tensor? mask)
+    {
+        if (mask is null) return Enumerable.Repeat((int)ids.shape[1], (int)ids.shape[0]).ToArray();
+        using var counts = mask.logical_not().sum(dim: 1).cpu();
+        return counts.data<long>().Select(c => (int)c).ToArray();
+    }
+
     internal SequenceBatch(Tensor ids, Tensor keyPaddingMask, Tensor labels, int[] indices, int[] lengths)
     {
         Ids = ids;
@@ -28,7 +60,7 @@ public sealed class SequenceBatch : IDisposable
     /// <summary>Key padding mask, shape (B, T), <c>bool</c>: <c>true</c> marks padding (to be ignored by attention).</summary>
     public Tensor KeyPaddingMask { get; }
 
-    /// <summary>Labels, shape (B), <c>int64</c>.</summary>
+    /// <summary>Labels, shape (B) — or (B, K) for a model with K read-outs — <c>int64</c>.</summary>
     public Tensor Labels { get; }
 
     /// <summary>For each row, the index of the example in the batcher's input lists.</summary>

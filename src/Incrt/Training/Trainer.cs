@@ -1,29 +1,50 @@
 using System.Diagnostics;
+using Incrt.Attention;
 using Incrt.Control;
 using Incrt.Models;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Incrt.Training;
 
 /// <summary>
-/// A small reusable training loop for <see cref="IncrtClassifier"/>: AdamW, warm-up + cosine schedule, gradient
-/// clipping, periodic evaluation, and the INCRT controller called after every optimizer step (docs/algorithm.md §4).
+/// A small reusable training loop for any model with growable layers (<see cref="IGrowableModel"/>): warm-up + cosine
+/// schedule, gradient clipping, a non-finite guard, periodic evaluation, and the INCRT controller called after every
+/// optimizer step (docs/algorithm.md §4). The optimizer is AdamW unless you pass your own.
 /// </summary>
 /// <remarks>Each step runs in its own dispose scope, so memory does not grow with the number of steps.</remarks>
 public sealed class Trainer
 {
-    private readonly IncrtClassifier _model;
+    private readonly nn.Module _model;
+    private readonly Func<SequenceBatch, Tensor> _forward;
     private readonly TrainerOptions _options;
 
-    /// <summary>Creates a trainer and its AdamW optimizer over the model's (materialised) parameters.</summary>
-    public Trainer(IncrtClassifier model, TrainerOptions? options = null)
+    /// <summary>Creates a trainer for an <see cref="IncrtClassifier"/> (logits = <c>model.forward(ids, mask)</c>).</summary>
+    /// <param name="model">The classifier.</param>
+    /// <param name="options">Loop settings; null for the defaults.</param>
+    /// <param name="optimizer">The optimizer over <c>model.parameters()</c>; null for AdamW with the options' learning rate
+    /// and weight decay.</param>
+    public Trainer(IncrtClassifier model, TrainerOptions? options = null, optim.Optimizer? optimizer = null)
+        : this(model, b => model.forward(b.Ids, b.KeyPaddingMask), options, optimizer)
+    {
+    }
+
+    /// <summary>Creates a trainer for any model: <paramref name="forward"/> maps a batch to logits (B, C) — or (B, K, C)
+    /// for K read-outs with labels (B, K) — and <see cref="LossFunction"/> turns logits and labels into the loss.</summary>
+    /// <param name="model">The module whose parameters are trained; its growable layers are those of
+    /// <see cref="IGrowableModel.GrowableLayers"/> when it implements it, else every
+    /// <see cref="GrowableMultiHeadAttention"/> among its modules.</param>
+    /// <param name="forward">Batch → logits, in the model's current mode.</param>
+    /// <param name="options">Loop settings; null for the defaults.</param>
+    /// <param name="optimizer">The optimizer over <c>model.parameters()</c>; null for AdamW.</param>
+    public Trainer(nn.Module model, Func<SequenceBatch, Tensor> forward, TrainerOptions? options = null, optim.Optimizer? optimizer = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
+        _forward = forward ?? throw new ArgumentNullException(nameof(forward));
         _options = options ?? new TrainerOptions();
         _options.Validate();
-        Optimizer = optim.AdamW(model.parameters().ToArray(), lr: _options.LearningRate, weight_decay: _options.WeightDecay);
+        Optimizer = optimizer ?? optim.AdamW(model.parameters().ToArray(), lr: _options.LearningRate, weight_decay: _options.WeightDecay);
+        GrowableLayers = model is IGrowableModel g ? g.GrowableLayers : model.modules().OfType<GrowableMultiHeadAttention>().ToList();
     }
 
     /// <summary>The optimizer (pass it to <see cref="HeadController"/> so head changes resize its state).</summary>
@@ -31,6 +52,15 @@ public sealed class Trainer
 
     /// <summary>The controller called after each step, or null for a fixed architecture.</summary>
     public HeadController? Controller { get; set; }
+
+    /// <summary>The model's growable layers (progress reports list their head counts).</summary>
+    public IReadOnlyList<GrowableMultiHeadAttention> GrowableLayers { get; }
+
+    /// <summary>(logits, labels) → scalar loss. Default: mean cross-entropy over every read-out,
+    /// <c>cross_entropy(logits.reshape(-1, C), labels.reshape(-1))</c>.</summary>
+    public Func<Tensor, Tensor, Tensor> LossFunction { get; set; } = DefaultLoss;
+
+    private static readonly Func<Tensor, Tensor, Tensor> DefaultLoss = MeanCrossEntropy;
 
     /// <summary>Optimizer steps taken so far (including skipped ones).</summary>
     public long Step { get; private set; }
@@ -43,6 +73,10 @@ public sealed class Trainer
 
     /// <summary>Raised after each evaluation.</summary>
     public event Action<EvaluationResult>? Evaluated;
+
+    /// <summary>Raised after every step once the controller has acted, with the decisions of that step: the place for
+    /// work that must not run inside the controller's own events (predictions, extra evaluations).</summary>
+    public event Action<long, IReadOnlyList<HeadEvent>>? StepCompleted;
 
     /// <summary>Trains for <see cref="TrainerOptions.Epochs"/> epochs; evaluates on <paramref name="validation"/> when
     /// given. Returns every evaluation in order.</summary>
@@ -58,7 +92,8 @@ public sealed class Trainer
         var clock = Stopwatch.StartNew();
         double lossSum = 0; int lossCount = 0; long lastReportStep = Step; double lastReportTime = 0;
         // Loss-aware rules mask heads on a fixed probe batch; without one of the caller's, the first training examples.
-        using var probe = Controller is { LossProbe: null } ? TrainingProbe.From(train, _model, _options.ProbeExamples) : null;
+        using var probe = Controller is { LossProbe: null } ? TrainingProbe.From(train, _model, _forward,
+            ReferenceEquals(LossFunction, DefaultLoss) ? null : LossFunction, _options.ProbeExamples) : null;
         using var _ = probe?.AttachTo(Controller!);
 
         for (int epoch = 1; epoch <= _options.Epochs; epoch++)
@@ -68,12 +103,7 @@ public sealed class Trainer
             {
                 cancellation.ThrowIfCancellationRequested();
                 double loss;
-                using (var scope = NewDisposeScope())
-                using (batch)
-                {
-                    loss = TrainStep(batch, total);
-                }
-                Controller?.Step(Step - 1, loss);
+                using (batch) loss = TrainStep(batch, total);
                 inEpoch++;
                 if (double.IsFinite(loss)) { lossSum += loss; lossCount++; }
 
@@ -100,17 +130,32 @@ public sealed class Trainer
 
     private double CurrentLearningRate => Optimizer.ParamGroups.First().LearningRate;
 
-    /// <summary>One optimizer step on <paramref name="batch"/> (schedule, clipping, non-finite guard); returns the loss,
-    /// NaN when the update was skipped. Does not call the controller.</summary>
+    /// <summary>
+    /// One training step on <paramref name="batch"/>: schedule, forward, loss, backward, clipping, the non-finite guard
+    /// and the optimizer step in a dispose scope of its own, then the controller's call for this step. Returns the loss,
+    /// NaN when the update was skipped. Call it outside any dispose scope of yours: the controller's state must outlive
+    /// the step. The batch stays yours to dispose.
+    /// </summary>
+    /// <param name="batch">The mini-batch.</param>
+    /// <param name="totalSteps">The run's planned number of steps (for the learning-rate schedule).</param>
     public double TrainStep(SequenceBatch batch, long totalSteps)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        double loss;
+        using (var scope = NewDisposeScope()) loss = OptimizerStep(batch, totalSteps);
+        var events = Controller?.Step(Step - 1, loss) ?? Array.Empty<HeadEvent>();   // the step just taken
+        StepCompleted?.Invoke(Step - 1, events);
+        return loss;
+    }
+
+    private double OptimizerStep(SequenceBatch batch, long totalSteps)
     {
         _model.train();
         double factor = LearningRateSchedule.WarmupCosine(Step, _options.WarmupSteps, totalSteps, _options.MinLearningRateFraction);
         foreach (var g in Optimizer.ParamGroups) g.LearningRate = _options.LearningRate * factor;
 
         Optimizer.zero_grad();
-        var logits = _model.forward(batch.Ids, batch.KeyPaddingMask);
-        var loss = nn.functional.cross_entropy(logits, batch.Labels);
+        var loss = LossFunction(_forward(batch), batch.Labels);
         double value = loss.item<float>();
         if (!double.IsFinite(value))
         {
@@ -136,41 +181,23 @@ public sealed class Trainer
     }
 
     /// <summary>Accuracy, loss and confusion matrix of the model on <paramref name="data"/> (eval mode, no grad).</summary>
-    public EvaluationResult Evaluate(LengthBucketBatcher data) => Evaluate(_model, data, Step);
+    public EvaluationResult Evaluate(LengthBucketBatcher data) => Evaluation.Run(_model, _forward, data, Step);
 
     /// <summary>Accuracy, loss and confusion matrix of <paramref name="model"/> on <paramref name="data"/>.</summary>
     public static EvaluationResult Evaluate(IncrtClassifier model, LengthBucketBatcher data, long step = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        int classes = model.Options.Classes;
-        var confusion = new long[classes, classes];
-        double lossSum = 0; long n = 0;
-        bool wasTraining = model.training;
-        model.eval();
-        using (no_grad())
-        {
-            foreach (var batch in data.Evaluation())
-            {
-                using var scope = NewDisposeScope();
-                using var _ = batch;
-                var logits = model.forward(batch.Ids, batch.KeyPaddingMask);
-                lossSum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
-                var predicted = logits.argmax(1).cpu().data<long>().ToArray();
-                var truth = batch.Labels.cpu().data<long>().ToArray();
-                for (int i = 0; i < truth.Length; i++) confusion[truth[i], predicted[i]]++;
-                n += truth.Length;
-            }
-        }
-        if (wasTraining) model.train();
-        long correct = Enumerable.Range(0, classes).Sum(c => confusion[c, c]);
-        return new EvaluationResult(step, n == 0 ? double.NaN : correct / (double)n, n == 0 ? double.NaN : lossSum / n, confusion);
+        return Evaluation.Run(model, b => model.forward(b.Ids, b.KeyPaddingMask), data, step, model.Options.Classes);
     }
 
-    private IReadOnlyList<int> Heads() => _model.GrowableLayers.Select(l => l.HeadCount).ToList();
+    /// <summary>Mean cross-entropy over every read-out: logits (…, C) against labels (…).</summary>
+    public static Tensor MeanCrossEntropy(Tensor logits, Tensor labels) =>
+        nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), labels.reshape(-1));
+
+    private IReadOnlyList<int> Heads() => GrowableLayers.Select(l => l.HeadCount).ToList();
 
     private IReadOnlyList<double> EnergyRatios() =>
-        Enumerable.Range(0, _model.GrowableLayers.Count).Select(i =>
+        Enumerable.Range(0, GrowableLayers.Count).Select(i =>
         {
             if (Controller is null || i >= Controller.Layers.Count) return double.NaN;
             var r = Controller.LastReading(i);

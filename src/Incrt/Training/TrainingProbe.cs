@@ -1,5 +1,5 @@
 using Incrt.Control;
-using Incrt.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Incrt.Training;
@@ -12,11 +12,15 @@ namespace Incrt.Training;
 internal sealed class TrainingProbe : IDisposable
 {
     private readonly List<SequenceBatch> _batches;
-    private readonly IncrtClassifier _model;
+    private readonly nn.Module _model;
+    private readonly Func<SequenceBatch, Tensor> _forward;
+    private readonly Func<Tensor, Tensor, Tensor>? _loss;   // null: summed cross-entropy (the default loss, summed exactly)
 
-    private TrainingProbe(List<SequenceBatch> batches, IncrtClassifier model) => (_batches, _model) = (batches, model);
+    private TrainingProbe(List<SequenceBatch> batches, nn.Module model, Func<SequenceBatch, Tensor> forward, Func<Tensor, Tensor, Tensor>? loss) =>
+        (_batches, _model, _forward, _loss) = (batches, model, forward, loss);
 
-    public static TrainingProbe From(LengthBucketBatcher train, IncrtClassifier model, int examples)
+    public static TrainingProbe From(LengthBucketBatcher train, nn.Module model, Func<SequenceBatch, Tensor> forward,
+        Func<Tensor, Tensor, Tensor>? loss, int examples)
     {
         var batches = new List<SequenceBatch>();
         long taken = 0;
@@ -26,10 +30,10 @@ internal sealed class TrainingProbe : IDisposable
             taken += batch.Labels.shape[0];
             if (taken >= examples) break;
         }
-        return new TrainingProbe(batches, model);
+        return new TrainingProbe(batches, model, forward, loss);
     }
 
-    /// <summary>Mean cross-entropy over the probe examples.</summary>
+    /// <summary>The trainer's loss over the probe examples, weighted by batch size.</summary>
     public double Loss()
     {
         bool wasTraining = _model.training;
@@ -41,9 +45,12 @@ internal sealed class TrainingProbe : IDisposable
             foreach (var batch in _batches)
             {
                 using var scope = NewDisposeScope();
-                var logits = _model.forward(batch.Ids, batch.KeyPaddingMask);
-                sum += nn.functional.cross_entropy(logits, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
-                n += batch.Labels.shape[0];
+                var logits = _forward(batch);
+                long size = batch.Labels.shape[0];
+                sum += _loss is null
+                    ? nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), batch.Labels.reshape(-1), reduction: nn.Reduction.Sum).item<float>()
+                    : _loss(logits, batch.Labels).item<float>() * size;
+                n += _loss is null ? batch.Labels.numel() : size;
             }
             return sum / Math.Max(1, n);
         }

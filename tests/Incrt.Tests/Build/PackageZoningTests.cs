@@ -16,7 +16,7 @@ public class PackageZoningTests
     private static readonly string[] MethodNamespaces =
     [
         "Incrt.Attention", "Incrt.Control", "Incrt.Energy", "Incrt.Models", "Incrt.Persistence", "Incrt.Surgery",
-        "Incrt.Training",
+        "Incrt.Training", "Incrt.IO",
     ];
 
     [Fact]

@@ -1,5 +1,9 @@
 using FluentAssertions;
+using Incrt.Persistence;
+using Incrt.Training;
+using TorchSharp.Modules;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace Incrt.Tests.Docs;
 
@@ -98,5 +102,85 @@ public class ReadmeSnippetTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>README "Your own model": a module that lists its growable layer, trained by Trainer, checkpointed.</summary>
+    private sealed class TinyTagger : nn.Module<Tensor, Tensor>, IGrowableModel
+    {
+        // README: "Your own model class" — begin
+        private readonly Embedding embed = nn.Embedding(32, 16);
+        private readonly GrowableMultiHeadAttention attn = new(new AttentionOptions(DModel: 16, HeadDim: 4, MaxHeads: 8));
+        private readonly Linear readout = nn.Linear(16, 2);
+        public TinyTagger() : base("tiny_tagger") => RegisterComponents();
+        public IReadOnlyList<GrowableMultiHeadAttention> GrowableLayers => new[] { attn };
+        public override Tensor forward(Tensor ids) { var x = embed.call(ids); return readout.call((x + attn.forward(x)).mean(new long[] { 1 })); }
+        // README: "Your own model class" — end
+    }
+
+    [Fact]
+    public void Your_own_model_snippet_runs()
+    {
+        torch.manual_seed(0);
+        var batches = Enumerable.Range(0, 20).Select(i =>
+        {
+            var ids = torch.randint(1, 32, new long[] { 8, 12 });
+            return (Ids: ids, Labels: ids.select(1, 1).gt(ids.select(1, 2)).to(torch.ScalarType.Int64));
+        }).ToList();
+        var dir = Directory.CreateTempSubdirectory("incrt-readme-").FullName;
+        var path = Path.Combine(dir, "tagger.incrt");
+        try
+        {
+            // README: "Your own model" — begin
+            var model = new TinyTagger();
+            var trainer = new Trainer(model, b => model.forward(b.Ids), new TrainerOptions { LearningRate = 1e-2 });
+            using var controller = new HeadController(model.GrowableLayers, trainer.Optimizer, ControllerPresets.Energy, model: model);
+            trainer.Controller = controller;
+            foreach (var (ids, labels) in batches)
+            {
+                using var batch = new SequenceBatch(ids, labels);                // (B, T) int64, (B) int64; no padding
+                trainer.TrainStep(batch, totalSteps: batches.Count);             // optimizer step, then the controller
+            }
+            IncrtCheckpoint.Save(path, model, trainer.Optimizer, controller);
+            var restored = new TinyTagger();
+            var checkpoint = IncrtCheckpoint.LoadInto(path, restored);          // same type: resizes its layers, loads the weights
+            // README: "Your own model" — end
+
+            controller.Calls.Should().Be(4);
+            checkpoint.GrowableLayers[0].HeadIds.Should().Equal(model.GrowableLayers[0].HeadIds);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Every_snippet_here_is_printed_verbatim_in_the_readme()
+    {
+        var here = File.ReadAllLines(Path.Combine(RepositoryRoot(), "tests", "Incrt.Tests", "Docs", "ReadmeSnippetTests.cs"));
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).Replace("\r\n", "\n");
+        int blocks = 0;
+        for (int i = 0; i < here.Length; i++)
+        {
+            if (!here[i].Contains("// README: \"", StringComparison.Ordinal) || !here[i].TrimEnd().EndsWith("begin", StringComparison.Ordinal)) continue;
+            int end = Array.FindIndex(here, i + 1, l => l.Contains("// README: \"", StringComparison.Ordinal));
+            // Line by line, in order (the README may indent a block differently, e.g. inside a class).
+            int at = 0;
+            foreach (var line in here[(i + 1)..end].Select(l => l.Trim()).Where(l => l.Length > 0))
+            {
+                int found = readme.IndexOf(line, at, StringComparison.Ordinal);
+                found.Should().BeGreaterThanOrEqualTo(0, $"the README prints \"{line}\" of the snippet that starts at line {i + 2} of ReadmeSnippetTests.cs, after its previous line");
+                at = found + line.Length;
+            }
+            blocks++;
+        }
+        blocks.Should().BeGreaterThanOrEqualTo(5);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Incrt.sln"))) dir = dir.Parent;
+        return dir!.FullName;
     }
 }

@@ -151,7 +151,7 @@ public sealed class EnergyRule : IGrowthRule, IPruneRule
         _verdict = null;
         _reading = null;
         Reconcile(call.Call);
-        var (x, mask) = Layer.LastInput;
+        var (x, mask) = (call.Input, call.KeyPaddingMask);
         if (x is null) { _verdict = RuleVerdict.None("no-input"); return; }
 
         using var scope = NewDisposeScope();

@@ -3,16 +3,19 @@ using Incrt.Attention;
 namespace Incrt.Control;
 
 /// <summary>
-/// What a rule sees of one layer at one controller call: the step, the layer, the step's loss and — when the controller
-/// was given a loss probe — the probe loss with any of the layer's heads masked.
+/// What a rule sees of one layer at one controller call: the step, the layer, the layer's input at the last training
+/// forward, the step's loss and — when the controller was given a loss probe — the probe loss with any of the layer's
+/// heads masked.
 /// </summary>
 public sealed class LayerCall
 {
     private readonly Func<double>? _probe;
 
     internal LayerCall(long step, long call, int layerIndex, GrowableMultiHeadAttention layer, double? loss, Func<double>? probe,
-        IReadOnlyCollection<long> protectedHeads, bool growthStopped = false)
+        IReadOnlyCollection<long> protectedHeads, bool growthStopped = false, LayerInputRecorder? inputs = null)
     {
+        Input = inputs?.Input;
+        KeyPaddingMask = inputs?.KeyPaddingMask;
         GrowthStopped = growthStopped;
         Step = step;
         Call = call;
@@ -34,6 +37,13 @@ public sealed class LayerCall
 
     /// <summary>The layer.</summary>
     public GrowableMultiHeadAttention Layer { get; }
+
+    /// <summary>The layer's input (B, T, d_model) at its last forward before this call, detached; null before the first
+    /// forward. Owned by the controller: read it, do not dispose it.</summary>
+    public TorchSharp.torch.Tensor? Input { get; }
+
+    /// <summary>The key-padding mask (B, T) of <see cref="Input"/> (true = padding), or null.</summary>
+    public TorchSharp.torch.Tensor? KeyPaddingMask { get; }
 
     /// <summary>The step's training loss, when the caller passed one.</summary>
     public double? Loss { get; }

@@ -155,7 +155,7 @@ public sealed class LossPlateauGrowthRule : IGrowthRule
 }
 
 /// <summary>Phases of <see cref="LossPlateauGrowthRule"/>.</summary>
-public enum PlateauPhase
+internal enum PlateauPhase
 {
     /// <summary>Waiting for a loss plateau.</summary>
     Watching,

@@ -1,6 +1,6 @@
-namespace Incrt.Persistence;
+namespace Incrt.IO;
 
-/// <summary>Writes whole text files atomically: a temporary file beside the target, then a rename over it, so a
+/// <summary>Writes whole text files atomically (controller traces, results files): a temporary file beside the target, then a rename over it, so a
 /// reader never sees a half-written file and a failed write leaves the previous file intact.</summary>
 public static class AtomicFile
 {
