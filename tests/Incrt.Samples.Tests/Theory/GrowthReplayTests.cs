@@ -152,4 +152,17 @@ public class GrowthReplayTests
         twin.GrowableLayers[0].AddHead(HeadInit.Random);
         Same(layer.QueryKeyWeights().Wq[1], twin.GrowableLayers[0].QueryKeyWeights().Wq[1]).Should().BeTrue();
     }
+
+    [Fact]
+    public void Growth_replay_takes_theta_from_the_positive_part_when_asked()
+    {
+        // Eigenvalues 4, 3, 2, 0.5, 0.3, 0, −4.5, −5.3: ‖A‖_F = √77.68 ≈ 8.81, ‖A₊‖_F = √29.34 ≈ 5.42. With ratio 0.09,
+        // θ_w ≈ 0.793 (full: 4, 3, 2 exceed it) against ≈ 0.4875 (positive part: 0.5 exceeds it too).
+        using var scope = NewDisposeScope();
+        var a = diag(tensor(new[] { 4.0, 3, 2, 0.5, 0.3, 0, -4.5, -5.3 }));
+        GrowthReplay.Static(a, 1, 32, thetaRatio: 0.09).Heads.Should().Be(4);
+        var positive = GrowthReplay.Static(a, 1, 32, thetaRatio: 0.09, positivePart: true);
+        positive.Heads.Should().Be(5);
+        positive.EnergyRatios[0].Should().BeApproximately(4 / (0.09 * Math.Sqrt(29.34)), 1e-9);
+    }
 }
