@@ -45,7 +45,7 @@ internal static class Sst2App
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => d.Dropout, Description = "Dropout." };
         var attnDropout = new Option<double>("--attention-dropout") { DefaultValueFactory = _ => d.AttentionDropout, Description = "Dropout on the attention weights (0 keeps the fused CPU attention kernel)." };
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay." };
-        var preNorm = new Option<bool>("--prenorm") { Description = "Pre-norm blocks X + Attn(LN(X)) instead of post-norm LN(X + Attn(X))." };
+        var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
         var threads = new Option<int>("--threads")
         {
@@ -59,13 +59,14 @@ internal static class Sst2App
         var controllerPreset = new Option<string>("--controller") { DefaultValueFactory = _ => d.Controller, Description = ControllerChoice.Description, HelpName = string.Join("|", ControllerChoice.Names) };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "What θ_w is a fraction of: Relative (the energy and loss presets'), RelativePositive (the operator's positive part) or Calibrated (the paper preset's); default the --controller preset's (docs/algorithm.md §4).", HelpName = string.Join("|", Enum.GetNames<ThresholdMode>()) };
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
-        var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train a bag-of-words logistic regression (same vocabulary) and fixed H ∈ {1,2,4,8,12} per layer and H = INCRT's final count with the same settings, and print a table." };
+        var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train a bag-of-words logistic regression (same vocabulary) and fixed H per layer from --baseline-heads and H = INCRT's final count with the same settings, and print a table." };
+        var baselineHeads = new Option<string>("--baseline-heads") { DefaultValueFactory = _ => string.Join(",", d.BaselineHeads), Description = "Comma list of fixed head counts (per layer) that --baselines trains." };
         var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
         foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, preNorm,
-                     seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, eval, progress })
+                     seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
         root.SetAction(p =>
@@ -82,6 +83,13 @@ internal static class Sst2App
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
+            var grid = p.GetValue(baselineHeads)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (grid.Length == 0 || grid.Any(x => !int.TryParse(x, NumberStyles.None, Inv, out var h) || h < 1))
+            {
+                err.WriteLine($"error: --baseline-heads expects a comma list of positive head counts such as 1,2,4; got '{p.GetValue(baselineHeads)}'.");
+                return 2;
+            }
+            s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
             if (!ControllerChoice.IsValid(s.Controller))
             {
                 err.WriteLine($"error: {ControllerChoice.InvalidMessage(s.Controller)}");
