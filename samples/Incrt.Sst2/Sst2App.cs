@@ -222,7 +222,8 @@ internal static class Sst2App
         log.WriteLine("--- baseline bag-of-words logistic regression, same vocabulary, batches, epochs and schedule ---");
         rows.Add(BagOfWordsBaseline.Train(s, data, device, log));
         var sizes = s.BaselineHeads.Select(h => (IReadOnlyList<int>)Enumerable.Repeat(h, s.Layers).ToList()).ToList();
-        if (!sizes.Any(x => x.SequenceEqual(incrt.Heads))) sizes.Add(incrt.Heads);
+        // H = INCRT's final count, unless the main run was itself a fixed model (then it is already in the table).
+        if (!s.FixedHeads && !sizes.Any(x => x.SequenceEqual(incrt.Heads))) sizes.Add(incrt.Heads);
         foreach (var h in sizes)
         {
             string name = $"fixed H={string.Join(",", h)}" + (h.SequenceEqual(incrt.Heads) ? " (=INCRT)" : "");
