@@ -62,7 +62,7 @@ public class Sst2DeepModelTests(ITestOutputHelper output)
         // architecture from the checkpoint, not from the current defaults.
         using var dir = Subset(300, 100);
         var outDir = Path.Combine(dir.Path, "old");
-        Run([.. Tiny, "--data", dir.Path, "--out", outDir, "--layers", "1", "--ffn", "0", "--prenorm", "false", "--dropout", "0.3", "--lr", "1e-3", "--pieces", "0", "--pooling", "MaskedMean"]).Should().Be(0);
+        Run([.. Tiny, "--data", dir.Path, "--out", outDir, "--layers", "1", "--ffn", "0", "--prenorm", "false", "--dropout", "0.3", "--attention-dropout", "0.3", "--lr", "1e-3", "--pieces", "0", "--pooling", "MaskedMean"]).Should().Be(0);
         var log = new StringWriter();
         Sst2App.Run(["--eval", Path.Combine(outDir, "model.incrt"), "--data", Path.Combine(dir.Path, "dev.tsv")], log, new StringWriter(), consoleLogging: false)
             .Should().Be(0);
