@@ -40,8 +40,12 @@ internal static class Sst2App
         var ffn = new Option<long>("--ffn") { DefaultValueFactory = _ => d.Ffn, Description = "FFN hidden width after each block (0 = none, as in the paper)." };
         var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => d.MaxLength, Description = "Tokens per sentence incl. [CLS] (longer are cut; SST-2 max is 53)." };
         var minFreq = new Option<int>("--min-freq") { DefaultValueFactory = _ => d.MinFreq, Description = "Minimum training frequency for a word to get its own id." };
+        var pieces = new Option<int>("--pieces") { DefaultValueFactory = _ => d.PieceMinTypes, Description = "Word pieces shared by at least this many distinct training words split rarer and unseen words (WordPiece-style); 0 = whole words only ([UNK] for unseen words)." };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => d.LearningRate, Description = "Peak AdamW learning rate." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => d.Dropout, Description = "Dropout." };
+        var attnDropout = new Option<double>("--attention-dropout") { DefaultValueFactory = _ => d.AttentionDropout, Description = "Dropout on the attention weights (0 keeps the fused CPU attention kernel)." };
+        var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay." };
+        var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
         var threads = new Option<int>("--threads")
         {
@@ -52,16 +56,17 @@ internal static class Sst2App
         var noController = new Option<bool>("--no-controller") { Description = "Fixed architecture (no growth/pruning); heads from --heads (default 1)." };
         var heads = new Option<int?>("--heads") { Description = "Fixed head count per layer (implies --no-controller)." };
         var pooling = new Option<Pooling>("--pooling") { DefaultValueFactory = _ => d.Pooling, Description = "MaskedMean (default: measured to learn faster here than Cls with one layer) or Cls." };
-        var controllerPreset = new Option<string>("--controller") { DefaultValueFactory = _ => d.Controller, Description = ControllerChoice.Description, HelpName = string.Join("|", ControllerChoice.Names) };
+        var controllerPreset = new Option<string>("--controller") { DefaultValueFactory = _ => d.Controller, Description = ControllerChoice.Description.Replace(", this sample's default", "", StringComparison.Ordinal).Replace($"Default {ControllerChoice.Default}.", $"Default here {d.Controller} (measured, samples/Incrt.Sst2/README.md).", StringComparison.Ordinal), HelpName = string.Join("|", ControllerChoice.Names) };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "What θ_w is a fraction of: Relative (the energy and loss presets'), RelativePositive (the operator's positive part) or Calibrated (the paper preset's); default the --controller preset's (docs/algorithm.md §4).", HelpName = string.Join("|", Enum.GetNames<ThresholdMode>()) };
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
-        var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train fixed H ∈ {1,2,4,8,12} and H = INCRT's final count with the same settings and print a table." };
+        var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train a bag-of-words logistic regression (same vocabulary) and fixed H per layer from --baseline-heads and H = INCRT's final count with the same settings, and print a table." };
+        var baselineHeads = new Option<string>("--baseline-heads") { DefaultValueFactory = _ => string.Join(",", d.BaselineHeads), Description = "Comma list of fixed head counts (per layer) that --baselines trains." };
         var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, lr, dropout,
-                     seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, eval, progress })
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, preNorm,
+                     seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
         root.SetAction(p =>
@@ -73,11 +78,18 @@ internal static class Sst2App
                 Epochs = p.GetValue(epochs) ?? (isQuick ? 1 : p.GetValue(full) ? 10 : d.Epochs),
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
-                Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
+            var grid = p.GetValue(baselineHeads)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (grid.Length == 0 || grid.Any(x => !int.TryParse(x, NumberStyles.None, Inv, out var h) || h < 1))
+            {
+                err.WriteLine($"error: --baseline-heads expects a comma list of positive head counts such as 1,2,4; got '{p.GetValue(baselineHeads)}'.");
+                return 2;
+            }
+            s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
             if (!ControllerChoice.IsValid(s.Controller))
             {
                 err.WriteLine($"error: {ControllerChoice.InvalidMessage(s.Controller)}");
@@ -106,7 +118,7 @@ internal static class Sst2App
         Directory.CreateDirectory(s.Out);
         var data = Sst2Data.Load(s);
         log.WriteLine(string.Create(Inv, $"SST-2: train {data.Train.Count:N0} rows{(data.Train.Count < data.TrainRowsInFile ? $" (subset of {data.TrainRowsInFile:N0})" : "")} from {data.TrainPath}; dev {data.Dev.Count:N0} rows from {data.DevPath}"));
-        log.WriteLine(string.Create(Inv, $"vocabulary {data.Vocabulary.Count:N0} words (min freq {s.MinFreq}); dev unknown-word rate {data.DevUnknownRate:P1}; device {device}, torch threads {get_num_threads()}"));
+        log.WriteLine(string.Create(Inv, $"vocabulary {data.Vocabulary.Count:N0} tokens (words with min freq {s.MinFreq}{(data.Vocabulary.HasPieces ? $", word pieces shared by ≥ {s.PieceMinTypes} words" : "")}); dev unknown-word rate {data.DevUnknownRate:P1}; device {device}, torch threads {get_num_threads()}"));
 
         IReadOnlyList<int>? fixedHeads = s.FixedHeads ? Enumerable.Repeat(s.Heads ?? 1, s.Layers).ToList() : null;
         string name = fixedHeads is null ? "incrt" : $"fixed-h{fixedHeads[0]}";
@@ -207,8 +219,11 @@ internal static class Sst2App
     private static List<object> RunBaselines(Sst2Settings s, Sst2Data data, Device device, RunOutcome incrt, TextWriter log, IProgressSink progress)
     {
         var rows = new List<RunOutcome> { incrt };
+        log.WriteLine("--- baseline bag-of-words logistic regression, same vocabulary, batches, epochs and schedule ---");
+        rows.Add(BagOfWordsBaseline.Train(s, data, device, log));
         var sizes = s.BaselineHeads.Select(h => (IReadOnlyList<int>)Enumerable.Repeat(h, s.Layers).ToList()).ToList();
-        if (!sizes.Any(x => x.SequenceEqual(incrt.Heads))) sizes.Add(incrt.Heads);
+        // H = INCRT's final count, unless the main run was itself a fixed model (then it is already in the table).
+        if (!s.FixedHeads && !sizes.Any(x => x.SequenceEqual(incrt.Heads))) sizes.Add(incrt.Heads);
         foreach (var h in sizes)
         {
             string name = $"fixed H={string.Join(",", h)}" + (h.SequenceEqual(incrt.Heads) ? " (=INCRT)" : "");
@@ -239,8 +254,9 @@ internal static class Sst2App
         var ids = rows.Select(r => vocab.Encode(r.Text, maxLength, addCls: true)).ToArray();
         var result = Trainer.Evaluate(model, Sst2Pipeline.EvalBatcher(ids, rows, device));
         log.WriteLine($"checkpoint {Path.GetFullPath(checkpoint)}: heads per layer [{string.Join(", ", loaded.HeadCounts)}], {model.ParameterCount():N0} parameters");
-        long tokens = ids.Sum(x => (long)x.Length - 1), unknown = ids.Sum(x => x.Skip(1).LongCount(id => id == WordVocabulary.UnknownId));
-        log.WriteLine(string.Create(Inv, $"scored {rows.Count:N0} sentences from {Path.GetFullPath(file)}; {unknown:N0} of {tokens:N0} words ({(double)unknown / Math.Max(1, tokens):P1}) are not in the training vocabulary"));
+        var (tokens, missing, unknown) = vocab.Coverage(rows.Select(r => r.Text));
+        string split = vocab.HasPieces ? string.Create(Inv, $" ({unknown:N0} of them [UNK], the rest split into word pieces)") : "";
+        log.WriteLine(string.Create(Inv, $"scored {rows.Count:N0} sentences from {Path.GetFullPath(file)}; {missing:N0} of {tokens:N0} words ({(double)missing / Math.Max(1, tokens):P1}) are not in the training vocabulary{split}"));
         log.Write(Sst2Pipeline.Describe(result));
         if (md.TryGetValue("devSha256", out var sha) && sha == Sst2Pipeline.Sha256(file) && md.TryGetValue("devAccuracy", out var acc))
         {

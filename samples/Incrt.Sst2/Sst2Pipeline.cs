@@ -41,12 +41,11 @@ internal sealed record Sst2Data(string TrainPath, string DevPath, IReadOnlyList<
             new Random(s.Seed).Shuffle(order);
             train = order.Take(n).Order().Select(i => train[i]).ToList();
         }
-        var vocab = WordVocabulary.Build(train.Select(e => e.Text), s.MinFreq);
+        var vocab = WordVocabulary.Build(train.Select(e => e.Text), s.MinFreq, pieceMinTypes: s.PieceMinTypes > 0 ? s.PieceMinTypes : null);
         var trainIds = train.Select(e => vocab.Encode(e.Text, s.MaxLength, addCls: true)).ToArray();
         var devIds = dev.Select(e => vocab.Encode(e.Text, s.MaxLength, addCls: true)).ToArray();
-        long devTokens = devIds.Sum(x => (long)x.Length - 1);
-        long devUnk = devIds.Sum(x => (long)x.Count(id => id == WordVocabulary.UnknownId));
-        return new Sst2Data(trainPath, devPath, train, dev, inFile, vocab, trainIds, devIds, devTokens == 0 ? 0 : devUnk / (double)devTokens);
+        var (devTokens, devMissing, _) = vocab.Coverage(dev.Select(e => e.Text));
+        return new Sst2Data(trainPath, devPath, train, dev, inFile, vocab, trainIds, devIds, devTokens == 0 ? 0 : devMissing / (double)devTokens);
     }
 }
 
@@ -81,7 +80,7 @@ internal static class Sst2Pipeline
         int initial = fixedHeads?.Min() ?? 1;
         int maxHeads = Math.Max(s.MaxHeads, fixedHeads?.Max() ?? 1);
         var options = new IncrtModelOptions(data.Vocabulary.Count, s.MaxLength, s.DModel, s.HeadDim, s.Layers, initial, maxHeads,
-            s.Ffn, s.Dropout, HeadAggregation.Concat, s.Pooling, Classes: 2, Seed: (ulong)s.Seed);
+            s.Ffn, s.Dropout, HeadAggregation.Concat, s.Pooling, Classes: 2, Seed: (ulong)s.Seed, AttentionDropout: s.AttentionDropout, PreNorm: s.PreNorm);
         using var model = new IncrtClassifier(options, device);
         if (fixedHeads is not null)
             for (int l = 0; l < model.GrowableLayers.Count; l++)
@@ -106,7 +105,7 @@ internal static class Sst2Pipeline
         }
         var trainer = new Trainer(model, new TrainerOptions
         {
-            Epochs = s.Epochs, LearningRate = s.LearningRate, WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)),
+            Epochs = s.Epochs, LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)),
             ProgressEvery = s.ProgressEvery, EvaluationsPerEpoch = s.EvalsPerEpoch,
         });
         using var controller = fixedHeads is null

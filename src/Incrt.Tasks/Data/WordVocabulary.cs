@@ -15,6 +15,13 @@ namespace Incrt.Tasks.Data;
 /// <c>--</c> stay single tokens. SST-2 is already tokenised with spaces, so on it this is mostly a plain split.</para>
 /// <para>Ids after the specials are assigned by decreasing training frequency, ties broken by ordinal string
 /// order, so the same texts always give the same vocabulary.</para>
+/// <para>Word pieces (optional, <see cref="Build"/> with <c>pieceMinTypes</c>): besides whole words the vocabulary
+/// can hold word-start pieces (<c>un</c>, <c>profession</c>) and continuation pieces written with a leading <c>##</c>
+/// (<c>##ly</c>, <c>##ing</c>), chosen by how many distinct training words contain them. A word without its own id
+/// is then split greedily, longest match first, into a word-start piece and continuation pieces (WordPiece
+/// encoding), so <c>unflinchingly</c> becomes <c>unflinching ##ly</c> instead of <c>[UNK]</c>; only a word with a
+/// character never seen in training stays <c>[UNK]</c>. Rare training words are split the same way, which is
+/// what trains the pieces. A vocabulary without <c>##</c> tokens encodes exactly as before.</para>
 /// <para>File format (<see cref="Save"/>/<see cref="Load"/>): UTF-8 text, line 1 <c>incrt-word-vocabulary v1</c>,
 /// line 2 <c>count &lt;n&gt;</c>, then exactly n lines, one token per line in id order, starting with the three
 /// specials. Tokens never contain whitespace.</para>
@@ -38,15 +45,31 @@ public sealed class WordVocabulary
 
     private static readonly string[] Specials = [PadToken, UnknownToken, ClsToken];
 
+    /// <summary>Prefix of a continuation piece (a piece that does not start a word).</summary>
+    public const string ContinuationPrefix = "##";
+    /// <summary>Longest piece (in characters, without <see cref="ContinuationPrefix"/>) that <see cref="Build"/> adds.</summary>
+    public const int MaxPieceLength = 8;
+
     private readonly string[] _tokens;
     private readonly Dictionary<string, int> _ids;
+    private readonly int _longestToken;
 
     private WordVocabulary(string[] tokens)
     {
         _tokens = tokens;
         _ids = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
         for (int i = 0; i < tokens.Length; i++) _ids.Add(tokens[i], i);
+        HasPieces = tokens.Any(IsContinuationPiece);
+        _longestToken = tokens.Max(t => t.Length);
     }
+
+    /// <summary>Whether the vocabulary holds word pieces, so unknown words are split instead of mapped to [UNK].</summary>
+    public bool HasPieces { get; }
+
+    /// <summary>A <c>##</c> token holding a word character: <see cref="Tokenize"/> never produces one (a run of
+    /// <c>#</c> is punctuation and is split from letters), so such a token can only be a continuation piece.</summary>
+    private static bool IsContinuationPiece(string token) =>
+        token.Length > ContinuationPrefix.Length && token.StartsWith(ContinuationPrefix, StringComparison.Ordinal) && token.Any(IsWordChar);
 
     /// <summary>Number of tokens including the three specials.</summary>
     public int Count => _tokens.Length;
@@ -57,13 +80,17 @@ public sealed class WordVocabulary
     /// <summary>Builds a vocabulary from training texts.</summary>
     /// <param name="texts">Training texts (tokenised with <see cref="Tokenize"/>).</param>
     /// <param name="minFrequency">A word must occur at least this many times to get its own id (at least 1).</param>
-    /// <param name="maxSize">Optional cap on <see cref="Count"/> (specials included); the most frequent words are kept.</param>
+    /// <param name="maxSize">Optional cap on the number of whole words (specials included); the most frequent are kept.</param>
+    /// <param name="pieceMinTypes">Null (default): words only. Otherwise also add every word-start piece and every
+    /// continuation piece of 2..<see cref="MaxPieceLength"/> characters found in at least this many distinct training
+    /// words, and every single character (as both), so that any word of known characters can be split.</param>
     /// <returns>The vocabulary.</returns>
-    public static WordVocabulary Build(IEnumerable<string> texts, int minFrequency = 1, int? maxSize = null)
+    public static WordVocabulary Build(IEnumerable<string> texts, int minFrequency = 1, int? maxSize = null, int? pieceMinTypes = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(minFrequency, 1);
         if (maxSize is int m) ArgumentOutOfRangeException.ThrowIfLessThan(m, Specials.Length, nameof(maxSize));
+        if (pieceMinTypes is int p) ArgumentOutOfRangeException.ThrowIfLessThan(p, 1, nameof(pieceMinTypes));
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var text in texts)
             foreach (var token in Tokenize(text))
@@ -72,7 +99,56 @@ public sealed class WordVocabulary
             .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => kv.Key);
         if (maxSize is int max) words = words.Take(max - Specials.Length);
-        return new WordVocabulary([.. Specials, .. words]);
+        var kept = words.ToList();
+        if (pieceMinTypes is int minTypes) kept.AddRange(Pieces(counts.Keys, minTypes, new HashSet<string>(kept, StringComparer.Ordinal)));
+        return new WordVocabulary([.. Specials, .. kept]);
+    }
+
+    /// <summary>Word-start and continuation pieces found in at least <paramref name="minTypes"/> distinct words (all
+    /// single characters regardless), most widespread first, ties in ordinal order; tokens in <paramref name="taken"/> are skipped.</summary>
+    private static IEnumerable<string> Pieces(IEnumerable<string> wordTypes, int minTypes, HashSet<string> taken)
+    {
+        var start = new Dictionary<string, int>(StringComparer.Ordinal);
+        var inner = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var w in wordTypes)
+        {
+            if (Array.IndexOf(Specials, w) >= 0) continue;
+            // Count each piece once per word type: a piece is worth an id when many different words share it.
+            var seenStart = new HashSet<string>(StringComparer.Ordinal);
+            var seenInner = new HashSet<string>(StringComparer.Ordinal);
+            for (int len = 1; len <= Math.Min(w.Length, MaxPieceLength); len++) seenStart.Add(w[..len]);
+            for (int i = 1; i < w.Length; i++)
+                for (int len = 1; len <= Math.Min(w.Length - i, MaxPieceLength); len++) seenInner.Add(ContinuationPrefix + w.Substring(i, len));
+            foreach (var x in seenStart) start[x] = start.GetValueOrDefault(x) + 1;
+            foreach (var x in seenInner) inner[x] = inner.GetValueOrDefault(x) + 1;
+            // Single characters of a one-character word also get a continuation piece.
+            foreach (var c in w) inner[ContinuationPrefix + c] = Math.Max(inner.GetValueOrDefault(ContinuationPrefix + c), 1);
+        }
+        IEnumerable<string> Select(Dictionary<string, int> counts, int prefixLength) => counts
+            .Where(kv => (kv.Value >= minTypes || kv.Key.Length == prefixLength + 1) && !taken.Contains(kv.Key))
+            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key);
+        return Select(start, 0).Concat(Select(inner, ContinuationPrefix.Length)).ToList();
+    }
+
+    /// <summary>The ids of one token: its own id when known; otherwise, with pieces, its greedy longest-match split
+    /// (a word-start piece, then <c>##</c> pieces); otherwise (or when a character has no piece) <see cref="UnknownId"/>.</summary>
+    /// <param name="token">A token as produced by <see cref="Tokenize"/>.</param>
+    /// <returns>One or more ids.</returns>
+    public IReadOnlyList<int> IdsOf(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (_ids.TryGetValue(token, out var id)) return [id];
+        if (!HasPieces) return [UnknownId];
+        var ids = new List<int>();
+        for (int i = 0; i < token.Length;)
+        {
+            string prefix = i == 0 ? "" : ContinuationPrefix;
+            int found = -1, end = Math.Min(token.Length, i + _longestToken);
+            for (int j = end; j > i && found < 0; j--)
+                if (_ids.TryGetValue(prefix + token[i..j], out var pieceId)) { found = pieceId; ids.Add(pieceId); i = j; }
+            if (found < 0) return [UnknownId];   // a character with no piece: the whole word is unknown (as WordPiece does)
+        }
+        return ids;
     }
 
     /// <summary>Splits a text into lower-case tokens (see the class remarks for the rules).</summary>
@@ -124,7 +200,8 @@ public sealed class WordVocabulary
     /// <returns><c>true</c> when known.</returns>
     public bool Contains(string token) => _ids.ContainsKey(token);
 
-    /// <summary>Encodes a text into ids: optional <c>[CLS]</c> first, then one id per token (unknown words map to <c>[UNK]</c>), truncated to <paramref name="maxLength"/>.</summary>
+    /// <summary>Encodes a text into ids: optional <c>[CLS]</c> first, then the ids of each token (<see cref="IdsOf"/>: one id
+    /// per known word; unknown words map to <c>[UNK]</c>, or to their pieces when the vocabulary has pieces), truncated to <paramref name="maxLength"/>.</summary>
     /// <param name="text">The text.</param>
     /// <param name="maxLength">Maximum number of ids returned, <c>[CLS]</c> included (at least 1).</param>
     /// <param name="addCls">Whether to prepend <see cref="ClsId"/>.</param>
@@ -132,13 +209,33 @@ public sealed class WordVocabulary
     public int[] Encode(string text, int maxLength, bool addCls)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
-        var tokens = Tokenize(text);
-        int n = Math.Min(maxLength, tokens.Count + (addCls ? 1 : 0));
-        var ids = new int[n];
-        int k = 0;
-        if (addCls) ids[k++] = ClsId;
-        for (int t = 0; k < n; t++) ids[k++] = IdOf(tokens[t]);
-        return ids;
+        var ids = new List<int>(maxLength);
+        if (addCls) ids.Add(ClsId);
+        foreach (var token in Tokenize(text))
+        {
+            if (ids.Count >= maxLength) break;
+            foreach (var id in IdsOf(token)) { if (ids.Count < maxLength) ids.Add(id); }
+        }
+        return [.. ids];
+    }
+
+    /// <summary>Counts over the tokens of <paramref name="texts"/>: all tokens, tokens without their own id, and tokens
+    /// that encode to <see cref="UnknownId"/> (the same as the second count unless the vocabulary has pieces).</summary>
+    /// <param name="texts">Texts to tokenise.</param>
+    /// <returns>The three counts.</returns>
+    public (long Tokens, long NotInVocabulary, long Unknown) Coverage(IEnumerable<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        long tokens = 0, missing = 0, unknown = 0;
+        foreach (var text in texts)
+            foreach (var token in Tokenize(text))
+            {
+                tokens++;
+                if (_ids.ContainsKey(token)) continue;
+                missing++;
+                if (IdsOf(token) is [UnknownId]) unknown++;
+            }
+        return (tokens, missing, unknown);
     }
 
     /// <summary>Writes the vocabulary to <paramref name="path"/> in the format described in the class remarks.</summary>

@@ -19,4 +19,15 @@ public class Sst2EvalInputTests
         err.ToString().Should().StartWith("error:").And.Contain(file).And.Contain("no data rows");
         log.ToString().Should().NotContain("NaN");
     }
+
+    [Theory]
+    [InlineData("0,2")]
+    [InlineData("1,x")]
+    [InlineData(",")]
+    public void A_bad_baseline_head_list_exits_2_naming_the_option(string value)
+    {
+        var err = new StringWriter();
+        Sst2App.Run(["--baselines", "--baseline-heads", value], new StringWriter(), err, consoleLogging: false).Should().Be(2);
+        err.ToString().Should().StartWith("error:").And.Contain("--baseline-heads").And.Contain(value);
+    }
 }

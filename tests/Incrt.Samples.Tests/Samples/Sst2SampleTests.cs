@@ -43,7 +43,7 @@ public class Sst2SampleTests(ITestOutputHelper output)
         // The tiny run is a plumbing check (1 epoch on 500 rows stays near chance); its accuracy is a count over 200 rows.
         (acc * 200).Should().BeApproximately(Math.Round(acc * 200), 1e-9, "dev accuracy is correct / 200");
         r.GetProperty("devExamples").GetInt64().Should().Be(200);
-        r.GetProperty("headsPerLayer").GetArrayLength().Should().Be(1);
+        r.GetProperty("headsPerLayer").GetArrayLength().Should().Be(2, "the default model has two INCRT blocks");
         r.GetProperty("predictedHeads").GetInt32().Should().BeGreaterThan(0, "the frozen Theorem 2 predictor runs before training");
         r.GetProperty("parameters").GetInt64().Should().BeGreaterThan(0);
         r.GetProperty("parameterRatioToBertBase").GetDouble()
