@@ -19,60 +19,42 @@ internal static class BagOfWordsBaseline
     public static RunOutcome Train(Sst2Settings s, Sst2Data data, Device device, TextWriter log)
     {
         manual_seed(s.Seed);
-        // One weight row per token id (the [PAD] row stays zero), then a bias; ids [CLS] and [PAD] carry no word.
-        using var weights = nn.Embedding(data.Vocabulary.Count, 2, padding_idx: WordVocabulary.PadId, device: device);
-        using (no_grad()) weights.weight!.zero_();
-        var bias = nn.Parameter(zeros(2, device: device));
-        var parameters = new[] { weights.weight!, bias };
-        var optimizer = optim.AdamW(parameters, lr: LearningRate, weight_decay: 0.0);
+        using var model = new BagOfWords(data.Vocabulary.Count, device);
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = Sst2Pipeline.EvalBatcher(data.DevIds, data.Dev, device);
-        long total = (long)train.BatchesPerEpoch * s.Epochs, step = 0;
-        int warmup = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10));
-        var evals = new List<EvaluationResult>();
+        long total = (long)train.BatchesPerEpoch * s.Epochs;
+        // The library's loop with the transformer's schedule (warm-up + cosine to 10%), no weight decay, no clipping.
+        var trainer = new Trainer(model, b => model.forward(b.Ids), new TrainerOptions
+        {
+            Epochs = s.Epochs, LearningRate = LearningRate, WeightDecay = 0.0, ClipNorm = 0,
+            WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)), ProgressEvery = int.MaxValue,
+        });
         var clock = Stopwatch.StartNew();
         double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-
-        Tensor Logits(SequenceBatch b) => weights.call(b.Ids).sum(dim: 1) + bias;   // padding rows are zero
-        for (int epoch = 0; epoch < s.Epochs; epoch++)
-        {
-            foreach (var batch in train.Epoch(epoch))
-            {
-                using var scope = NewDisposeScope();
-                using var _ = batch;
-                double lr = LearningRate * Incrt.Training.LearningRateSchedule.WarmupCosine(step, warmup, total, 0.1);
-                foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(Logits(batch), batch.Labels);
-                loss.backward();
-                optimizer.step();
-                step++;
-            }
-            evals.Add(Evaluate(dev, Logits, step));
-        }
+        var evals = trainer.Fit(train, dev);
         double seconds = clock.Elapsed.TotalSeconds, cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0;
         var final = evals[^1];
-        log.WriteLine($"[bag-of-words LR] dev accuracy {final.Accuracy:P2} after {step} steps ({seconds:F0} s)");
+        log.WriteLine($"[bag-of-words LR] dev accuracy {final.Accuracy:P2} after {trainer.Step} steps ({seconds:F0} s)");
         return new RunOutcome("bag-of-words LR", [], data.Vocabulary.Count * 2L + 2, final.Accuracy, evals.Max(e => e.Accuracy),
-            seconds, cpu, step, final, evals);
+            seconds, cpu, trainer.Step, final, evals);
     }
 
-    private static EvaluationResult Evaluate(LengthBucketBatcher dev, Func<SequenceBatch, Tensor> logits, long step)
+    /// <summary>logits = Σ_t W[id_t] + b: one zero-initialised weight row per token id ([PAD] stays zero) and a bias.</summary>
+    private sealed class BagOfWords : nn.Module<Tensor, Tensor>
     {
-        var confusion = new long[2, 2];
-        double lossSum = 0; long n = 0;
-        using (no_grad())
-            foreach (var batch in dev.Evaluation())
-            {
-                using var scope = NewDisposeScope();
-                using var _ = batch;
-                var z = logits(batch);
-                lossSum += nn.functional.cross_entropy(z, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
-                var pred = z.argmax(1).data<long>().ToArray();
-                var truth = batch.Labels.data<long>().ToArray();
-                for (int i = 0; i < pred.Length; i++) confusion[truth[i], pred[i]]++;
-                n += pred.Length;
-            }
-        return new EvaluationResult(step, (confusion[0, 0] + confusion[1, 1]) / (double)n, lossSum / n, confusion);
+#pragma warning disable IDE1006
+        private readonly TorchSharp.Modules.Embedding weights;
+        private readonly TorchSharp.Modules.Parameter bias;
+#pragma warning restore IDE1006
+
+        public BagOfWords(long vocabulary, Device device) : base("bag_of_words")
+        {
+            weights = nn.Embedding(vocabulary, 2, padding_idx: WordVocabulary.PadId, device: device);
+            using (no_grad()) weights.weight!.zero_();
+            bias = nn.Parameter(zeros(2, device: device));
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor ids) => weights.call(ids).sum(dim: 1) + bias;   // padding rows are zero
     }
 }
