@@ -55,8 +55,8 @@ internal static class Cases
             Threads = o.Threads, Target = "report the fraction (no pass/fail)",
         };
         double peak;
-        using (var a = randn(2048, 2048))
-        using (var b = randn(2048, 2048))
+        using (var a = randn(2048, 2048, device: BenchDevice.Current))
+        using (var b = randn(2048, 2048, device: BenchDevice.Current))
         {
             var ms = Harness.Median(Harness.Single(() => { using var c = a.matmul(b); }, o.Timing with { Reps = Math.Max(3, o.Timing.Reps / 2) }));
             peak = 2.0 * 2048 * 2048 * 2048 / (ms * 1e6);
@@ -75,6 +75,15 @@ internal static class Cases
     }
 
     // ------------------------------------------------------------------ case 2: controller overhead
+    /// <summary>Estimator × prune statistic pairs of the controller case: the paper's online mode, the exact oracle and
+    /// the block solver, each with the default statistic, and LeaveOneOut with the exact and the block λmax.</summary>
+    private static readonly (EstimatorMode Mode, PruneStatistic Prune)[] ControllerConfigs =
+    {
+        (EstimatorMode.Online, PruneStatistic.Reference), (EstimatorMode.Exact, PruneStatistic.Reference),
+        (EstimatorMode.Block, PruneStatistic.Reference), (EstimatorMode.Exact, PruneStatistic.LeaveOneOut),
+        (EstimatorMode.Block, PruneStatistic.LeaveOneOut),
+    };
+
     public static CaseResult Controller(BenchOptions o)
     {
         var result = new CaseResult
@@ -88,15 +97,14 @@ internal static class Cases
         bool met = true;
         foreach (var t in ts)
             foreach (var h in hs)
-                foreach (var mode in new[] { EstimatorMode.Online, EstimatorMode.Exact })
-                    foreach (var prune in new[] { PruneStatistic.Reference, PruneStatistic.MinorDirection })
+                foreach (var (mode, prune) in ControllerConfigs)
                     {
                         using var step = new IncrtStep(d, h, d / h, Batch, t, maxHeads: h);
                         step.Run();
-                        // θ_w huge → never grows; φ_g tiny → never prunes: every call does the full measurement.
+                        // θ_w huge → never grows; φ_g tiny and an endless leave-one-out window → never prunes: every call does the full measurement.
                         var options = new ControllerOptions
                         {
-                            Interval = 1, ThetaW = 1e30, PhiG = 1e-300, Prune = prune,
+                            Interval = 1, ThetaW = 1e30, PhiG = 1e-300, Prune = prune, LeaveOneOutWindow = int.MaxValue,
                             Estimator = new EstimatorOptions { Mode = mode },
                         };
                         using var controller = new HeadController(new[] { step.Layer }, step.Optimizer, options);
