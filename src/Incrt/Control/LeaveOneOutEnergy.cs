@@ -26,11 +26,9 @@ public static class LeaveOneOutEnergy
     /// <param name="columnOfHead">For every head, the index of the Q column it owns, or −1.</param>
     /// <param name="positivePart">Report ‖A₊‖_F of each reduced operator (<see cref="ThresholdMode.RelativePositive"/>)
     /// instead of ‖A‖_F; costs a second batched eigvalsh.</param>
-    /// <param name="block">λmax of every reduced operator from the batched block Krylov solver (<see cref="EstimatorMode.Block"/>:
-    /// residual-checked, eigvalsh for the heads where it does not converge) instead of a batched eigvalsh.</param>
     /// <exception cref="ArgumentException">Shapes disagree.</exception>
     public static LeaveOneOutReading Compute(Tensor covariance, Tensor fullOperator, Tensor forms, CapturedBasis basis,
-        IReadOnlyList<int> columnOfHead, bool positivePart = false, bool block = false)
+        IReadOnlyList<int> columnOfHead, bool positivePart = false)
     {
         ArgumentNullException.ThrowIfNull(covariance);
         ArgumentNullException.ThrowIfNull(fullOperator);
@@ -73,40 +71,11 @@ public static class LeaveOneOutEnergy
         var projectors = p.unsqueeze(0) + returned.unsqueeze(2).matmul(returned.unsqueeze(1)); // (H, d, d)
         var a = projectors.matmul(reduced).matmul(projectors);
         a = (a + a.transpose(1, 2)) * 0.5;                                             // exactly symmetric for eigh
-        var lambda = block ? BlockLambdaMax(a) : linalg.eigvalsh(a).amax(new long[] { 1 });
+        var lambda = linalg.eigvalsh(a).amax(new long[] { 1 });
         var both = stack(new[] { lambda, energy }).to(ScalarType.Float64).cpu();
         var lambdaHost = both[0].data<double>().ToArray();
         var energyHost = both[1].data<double>().ToArray();
         return new LeaveOneOutReading(lambdaHost, energyHost);
-    }
-
-    /// <summary>Block Krylov settings of the leave-one-out λmax: the top end only, from a seeded random block.</summary>
-    private const int BlockColumns = 4, BlockSteps = 12;
-    private const double BlockTolerance = 1e-5;
-
-    /// <summary>λmax of every operator of a batch (H, d, d): Rayleigh–Ritz on a block Krylov space from a seeded random
-    /// start (the same draw every call, so readings are reproducible), accepted per operator when
-    /// min(‖r‖, ‖r‖²/gap) ≤ tol·max|θ|; the rest (and every operator when d is too small for a block) by eigvalsh.</summary>
-    internal static Tensor BlockLambdaMax(Tensor a)
-    {
-        long heads = a.shape[0], d = a.shape[1];
-        if (BlockColumns * (BlockSteps + 1) * 2 > d) return linalg.eigvalsh(a).amax(new long[] { 1 });
-        using var g = new Generator(0x1EAF0);
-        var scale = BlockKrylov.ScaleEstimate(a, g);
-        var start = randn(new[] { heads, d, (long)BlockColumns }, dtype: ScalarType.Float64, generator: g).to(a.dtype, a.device);
-        var (theta, _, r, defect) = BlockKrylov.RayleighRitz(a, start, BlockSteps, scale);
-        long k = theta.shape[1];
-        var top = theta.select(1, k - 1);
-        var gap = (top - theta.select(1, k - 2)).clamp_min(1e-300);
-        var res = r.select(1, k - 1);
-        var bound = minimum(res, res.square() / gap);
-        var magnitude = maximum(top.abs(), theta.select(1, 0).abs());
-        var ok = (bound <= magnitude * BlockTolerance).logical_and(defect <= 1e-8).cpu();   // one host sync
-        var okHost = ok.data<bool>().ToArray();
-        if (okHost.All(x => x)) return top;
-        var redo = tensor(Enumerable.Range(0, (int)heads).Where(h => !okHost[h]).Select(h => (long)h).ToArray(), device: a.device);
-        var exact = linalg.eigvalsh(a.index_select(0, redo)).amax(new long[] { 1 });
-        return top.index_copy(0, redo, exact);
     }
 
     /// <summary>‖A₊,h‖_F of a batch (H, d, d) of symmetric operators. Like the λmax above it expects finite input: the

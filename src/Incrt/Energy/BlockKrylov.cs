@@ -51,20 +51,4 @@ internal static class BlockKrylov
         var defect = (gram - eye(gram.shape[^1], dtype: gram.dtype, device: gram.device)).abs().amax(new long[] { -2, -1 });
         return (theta, y, residuals, defect);
     }
-
-    /// <summary>About ‖A‖₂ of each operator of a batch (…, d, d) from three power steps on seeded random vectors, times
-    /// 1.2 (the power estimate is a lower bound): the Chebyshev scale when no earlier reading gives one. Shape (…, 1, 1).</summary>
-    public static Tensor ScaleEstimate(Tensor a, Generator generator)
-    {
-        var shape = a.shape[..^1].Append(1L).ToArray();
-        var v = randn(shape, dtype: ScalarType.Float64, generator: generator).to(a.dtype, a.device);
-        Tensor w = v;
-        for (int i = 0; i < 3; i++)
-        {
-            var n = w.square().sum(dim: -2, keepdim: true).sqrt().clamp_min(1e-300);
-            v = w / n;
-            w = a.matmul(v);
-        }
-        return w.square().sum(dim: -2, keepdim: true).sqrt().clamp_min(1e-300) * 1.2;
-    }
 }

@@ -44,7 +44,7 @@ internal static class EnergyPruneStatistics
         if (heads <= 1) return Enumerable.Repeat(double.PositiveInfinity, heads).ToArray();
         var columns = layer.HeadIds.Select(id => rule.ColumnOwners.ToList().IndexOf(id)).ToList();
         var r = LeaveOneOutEnergy.Compute(c, full, layer.AntisymmetricForms(), rule.Basis, columns,
-            positivePart: o.Thresholds == ThresholdMode.RelativePositive, block: o.Estimator.Mode == EstimatorMode.Block);
+            positivePart: o.Thresholds == ThresholdMode.RelativePositive);
         var ratios = new double[heads];
         for (int h = 0; h < heads; h++)
         {
