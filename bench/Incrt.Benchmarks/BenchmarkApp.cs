@@ -9,12 +9,12 @@ namespace Incrt.Benchmarks;
 /// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--device D] [--out DIR]
 /// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery;
 /// --tiny = --quick with the smallest grids, for the test.
-/// Cases: train, controller, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
+/// Cases: train, controller, estimator, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
 /// Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.
 /// </remarks>
 public static class BenchmarkApp
 {
-    public static readonly string[] AllCases = { "train", "controller", "surgery", "efficiency", "soak", "e2e" };
+    public static readonly string[] AllCases = { "train", "controller", "estimator", "surgery", "efficiency", "soak", "e2e" };
 
     /// <summary>Runs the benchmarks; writes the markdown (and <c>--help</c>) to <paramref name="output"/>, the JSON under
     /// --out and argument errors to <paramref name="error"/> (default <see cref="Console.Error"/>). Restores the torch
@@ -89,6 +89,7 @@ public static class BenchmarkApp
                 {
                     "train" => Cases.TrainingStep(o, steps),
                     "controller" => Cases.Controller(o),
+                    "estimator" => EstimatorCase.Measure(o),
                     "surgery" => Cases.Surgery(o),
                     "efficiency" => Cases.Efficiency(o, steps),
                     "e2e" => EndToEnd.Measure(o),
