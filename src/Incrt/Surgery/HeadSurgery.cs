@@ -47,10 +47,7 @@ public static class HeadSurgery
             var fresh = moments == NewHeadMoments.WarmStart && slot.WarmStartable
                 ? old.mean(new long[] { 0 }, keepdim: true)
                 : zeros_like(old.narrow(0, 0, 1));
-            // Into the moment's spare room when it has some: a grow writes one head, not a copy of every head.
-            var grown = HeadCapacity.Append(old, old, fresh, layer.Options.MaxHeads);
-            HeadCapacity.Track(old, grown);
-            Store(slot, old, grown);
+            Store(slot, old, cat(new[] { old, fresh }, 0));
         }
         return index;
     }
