@@ -6,15 +6,15 @@ namespace Incrt.Benchmarks;
 
 /// <summary>The benchmark app's entry point (Program.cs calls it; tests run it in-process).</summary>
 /// <remarks>
-/// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--out DIR]
+/// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--device D] [--out DIR]
 /// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery;
 /// --tiny = --quick with the smallest grids, for the test.
-/// Cases: train, controller, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
+/// Cases: train, controller, estimator, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
 /// Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.
 /// </remarks>
 public static class BenchmarkApp
 {
-    public static readonly string[] AllCases = { "train", "controller", "surgery", "efficiency", "soak", "e2e" };
+    public static readonly string[] AllCases = { "train", "controller", "estimator", "surgery", "efficiency", "soak", "e2e" };
 
     /// <summary>Runs the benchmarks; writes the markdown (and <c>--help</c>) to <paramref name="output"/>, the JSON under
     /// --out and argument errors to <paramref name="error"/> (default <see cref="Console.Error"/>). Restores the torch
@@ -24,12 +24,23 @@ public static class BenchmarkApp
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         int torchThreads = torch.get_num_threads();
-        try { return SampleCommandLine.Invoke(BenchmarkCommandLine.Create(s => RunCore(s, args, output)), args, output, error); }
-        finally { torch.set_num_threads(torchThreads); }
+        try { return SampleCommandLine.Invoke(BenchmarkCommandLine.Create(s => RunCore(s, args, output, error ?? Console.Error)), args, output, error); }
+        finally
+        {
+            torch.set_num_threads(torchThreads);
+            BenchDevice.Current = torch.CPU;
+        }
     }
 
-    private static int RunCore(BenchmarkSettings settings, string[] args, TextWriter output)
+    private static int RunCore(BenchmarkSettings settings, string[] args, TextWriter output, TextWriter error)
     {
+        var (device, deviceError) = BenchDevice.Resolve(settings.Device);
+        if (device is null)
+        {
+            error.WriteLine($"error: {deviceError}");
+            return SampleCommandLine.UsageErrorExitCode;
+        }
+        BenchDevice.Current = device;
         bool quick = settings.Quick, tiny = settings.Tiny;
         string outDir = settings.Out;
         var cases = settings.Cases.Count > 0 ? settings.Cases.ToList() : AllCases.ToList();
@@ -55,10 +66,12 @@ public static class BenchmarkApp
                 ["torch"] = torch.__version__,
                 ["torchDefaultThreads"] = torch.get_num_threads(),
                 ["quick"] = quick,
+                ["device"] = device.ToString(),
+                ["cudaDevices"] = torch.cuda.is_available() ? torch.cuda.device_count() : 0,
             },
         };
         output.WriteLine($"# Incrt benchmarks ({(tiny ? "tiny" : quick ? "quick" : "full")}), {report.StartedUtc:yyyy-MM-dd HH:mm} UTC");
-        output.WriteLine($"{report.Machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.FrameworkDescription}, LibTorch {torch.__version__}");
+        output.WriteLine($"{report.Machine["cpu"]}, {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.FrameworkDescription}, LibTorch {torch.__version__}, device {device}");
         output.WriteLine();
 
         bool failed = false;
@@ -76,6 +89,7 @@ public static class BenchmarkApp
                 {
                     "train" => Cases.TrainingStep(o, steps),
                     "controller" => Cases.Controller(o),
+                    "estimator" => EstimatorCase.Measure(o),
                     "surgery" => Cases.Surgery(o),
                     "efficiency" => Cases.Efficiency(o, steps),
                     "e2e" => EndToEnd.Measure(o),

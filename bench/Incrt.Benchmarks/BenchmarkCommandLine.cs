@@ -11,8 +11,9 @@ namespace Incrt.Benchmarks;
 /// <param name="SoakSteps">Soak length; mode default when null.</param>
 /// <param name="Heads">Restricts the H grid of train/controller/surgery; null = the case's grid.</param>
 /// <param name="Out">JSON output folder.</param>
+/// <param name="Device">cpu, cuda, cuda:N or auto.</param>
 internal sealed record BenchmarkSettings(bool Quick, bool Tiny, IReadOnlyList<string> Cases, IReadOnlyList<int> Threads, int? SoakSteps,
-    int[]? Heads, string Out);
+    int[]? Heads, string Out, string Device = "cpu");
 
 /// <summary>The benchmark app's command line (System.CommandLine; <c>--help</c> lists every option).</summary>
 internal static class BenchmarkCommandLine
@@ -31,11 +32,17 @@ internal static class BenchmarkCommandLine
         var threads = ListOption.Integers("--threads", "Torch intra-op thread counts; every case runs once per count (default 1,2; --quick 1).", minimum: 1);
         var steps = IntegerOption.AtLeast("--steps", "Soak length in training steps (default 10,000; --quick 2,000).", 1);
         var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller and surgery.", minimum: 1);
+        var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto: where layers, inputs and models live; CUDA timings are synchronised (default cpu).", DefaultValueFactory = _ => "cpu" };
+        device.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<string>();
+            if (!BenchDevice.IsValidName(v)) r.AddError($"--device must be cpu, cuda, cuda:N or auto; got '{v}'.");
+        });
         var output = new Option<string>("--out") { Description = "Folder of the JSON report (bench-*.json).", DefaultValueFactory = _ => DefaultOut };
 
         var root = new RootCommand("Incrt benchmarks: INCRT's growable attention against TorchSharp's fixed nn.MultiheadAttention, in one process. " +
             "Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.");
-        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, output }) root.Options.Add(o);
+        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, device, output }) root.Options.Add(o);
         root.SetAction(p =>
         {
             bool isTiny = p.GetValue(tiny);
@@ -47,7 +54,8 @@ internal static class BenchmarkCommandLine
                 Threads: p.GetValue(threads) ?? [],
                 SoakSteps: p.GetValue(steps),
                 Heads: givenHeads is { Length: > 0 } ? givenHeads : null,
-                Out: p.GetValue(output)!));
+                Out: p.GetValue(output)!,
+                Device: p.GetValue(device)!));
         });
         return root;
     }

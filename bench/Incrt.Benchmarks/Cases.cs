@@ -55,8 +55,8 @@ internal static class Cases
             Threads = o.Threads, Target = "report the fraction (no pass/fail)",
         };
         double peak;
-        using (var a = randn(2048, 2048))
-        using (var b = randn(2048, 2048))
+        using (var a = randn(2048, 2048, device: BenchDevice.Current))
+        using (var b = randn(2048, 2048, device: BenchDevice.Current))
         {
             var ms = Harness.Median(Harness.Single(() => { using var c = a.matmul(b); }, o.Timing with { Reps = Math.Max(3, o.Timing.Reps / 2) }));
             peak = 2.0 * 2048 * 2048 * 2048 / (ms * 1e6);
@@ -75,6 +75,14 @@ internal static class Cases
     }
 
     // ------------------------------------------------------------------ case 2: controller overhead
+    /// <summary>Estimator × prune statistic pairs of the controller case: the paper's online mode, the exact oracle and
+    /// the block solver, each with the default statistic, and LeaveOneOut (H batched eigvalsh).</summary>
+    private static readonly (EstimatorMode Mode, PruneStatistic Prune)[] ControllerConfigs =
+    {
+        (EstimatorMode.Online, PruneStatistic.Reference), (EstimatorMode.Exact, PruneStatistic.Reference),
+        (EstimatorMode.Block, PruneStatistic.Reference), (EstimatorMode.Exact, PruneStatistic.LeaveOneOut),
+    };
+
     public static CaseResult Controller(BenchOptions o)
     {
         var result = new CaseResult
@@ -88,15 +96,14 @@ internal static class Cases
         bool met = true;
         foreach (var t in ts)
             foreach (var h in hs)
-                foreach (var mode in new[] { EstimatorMode.Online, EstimatorMode.Exact })
-                    foreach (var prune in new[] { PruneStatistic.Reference, PruneStatistic.MinorDirection })
+                foreach (var (mode, prune) in ControllerConfigs)
                     {
                         using var step = new IncrtStep(d, h, d / h, Batch, t, maxHeads: h);
                         step.Run();
-                        // θ_w huge → never grows; φ_g tiny → never prunes: every call does the full measurement.
+                        // θ_w huge → never grows; φ_g tiny and an endless leave-one-out window → never prunes: every call does the full measurement.
                         var options = new ControllerOptions
                         {
-                            Interval = 1, ThetaW = 1e30, PhiG = 1e-300, Prune = prune,
+                            Interval = 1, ThetaW = 1e30, PhiG = 1e-300, Prune = prune, LeaveOneOutWindow = int.MaxValue,
                             Estimator = new EstimatorOptions { Mode = mode },
                         };
                         using var controller = new HeadController(new[] { step.Layer }, step.Optimizer, options);
@@ -137,13 +144,24 @@ internal static class Cases
             step.Run();                                                // creates the AdamW moments
             var rng = new Random(7);
             double[] Dir() => Enumerable.Range(0, (int)d).Select(_ => rng.NextDouble() - 0.5).ToArray();
-            var grow = new List<double>(); var prune = new List<double>();
+            var grow = new List<double>(); var prune = new List<double>(); var layerOnly = new List<double>(); var draw = new List<double>();
+            using var drawGenerator = new Generator(11);
             for (int i = 0; i < events + 3; i++)
             {
                 var init = HeadInit.EigenSeeded(Dir(), Dir());
                 double g = Harness.TimeOnce(() => HeadSurgery.AddHead(step.Layer, step.Optimizer, init));
                 double p = Harness.TimeOnce(() => HeadSurgery.RemoveHeads(step.Layer, step.Optimizer, new[] { 0 }));
-                if (i >= 3) { grow.Add(g); prune.Add(p); }          // first three are warm-up
+                // Where the time goes: the layer's own resize (no optimizer state; undone untimed so the optimizer's
+                // moments match again) and the new head's random draw alone (the layer's CPU float64 draw, moved).
+                double l = Harness.TimeOnce(() => step.Layer.AddHead(init));
+                step.Layer.RemoveHeads(new[] { step.Layer.HeadCount - 1 });
+                double r = Harness.TimeOnce(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    randn(new[] { 1, 3, d, dk }, ScalarType.Float64, CPU, generator: drawGenerator).to(ScalarType.Float32, BenchDevice.Current);
+                    randn(new[] { 1, dk, d }, ScalarType.Float64, CPU, generator: drawGenerator).to(ScalarType.Float32, BenchDevice.Current);
+                });
+                if (i >= 3) { grow.Add(g); prune.Add(p); layerOnly.Add(l); draw.Add(r); }   // first three are warm-up
             }
             step.Run();                                                // the layer still trains after surgery
             double perHeadBytes = step.Layer.PerHeadParameters.Sum(p => p.numel() / p.shape[0]) * 4.0;
@@ -151,11 +169,13 @@ internal static class Cases
             double gm = Harness.Median(grow), pm = Harness.Median(prune);
             if (h == 64) met &= gm <= 2 && pm <= 2;
             result.Add(("d_k", dk), ("H", h), ("param MB", mb), ("grow ms", gm), ("prune ms", pm), ("grow ms/MB", gm / mb), ("prune ms/MB", pm / mb),
-                ("grow p90", Percentile(grow, 0.9)), ("prune p90", Percentile(prune, 0.9)));
+                ("grow p90", Percentile(grow, 0.9)), ("prune p90", Percentile(prune, 0.9)),
+                ("layer-only grow ms", Harness.Median(layerOnly)), ("draw ms", Harness.Median(draw)));
             Console.Error.WriteLine($"  surgery d_k={dk} H={h}: grow {gm:F3} ms, prune {pm:F3} ms ({mb:F2} MB)");
         }
         result.TargetMet = met;
-        result.Note = "param MB = H × per-head parameter bytes (W_QKV, b_QKV, W_O); the AdamW moments add 2× that";
+        result.Note = "param MB = H × per-head parameter bytes (W_QKV, b_QKV, W_O); the AdamW moments add 2× that. " +
+            "layer-only grow = GrowableMultiHeadAttention.AddHead without resizing optimizer state; draw = one head's CPU float64 normals (W_QKV, W_O) moved to the device";
         return result;
     }
 

@@ -25,7 +25,7 @@ internal static class EndToEnd
             manual_seed(Seed);
             var options = new IncrtModelOptions(vocab, MaxLength, DModel: 128, HeadDim: 32, Layers: 1, InitialHeads: 1, MaxHeads: heads,
                 Dropout: 0.1, Pooling: Pooling.MaskedMean, Classes: 2, Seed: Seed);
-            Model = new IncrtClassifier(options);
+            Model = new IncrtClassifier(options, BenchDevice.Current);
             foreach (var layer in Model.GrowableLayers)
                 while (layer.HeadCount < heads) layer.AddHead(HeadInit.Random);
             Trainer = new Trainer(Model, new TrainerOptions());
@@ -35,7 +35,7 @@ internal static class EndToEnd
                 Controller.HeadChanged += (_, e) => { if (e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned) Events++; };
             }
             Trainer.Controller = Controller;
-            _batches = Stream(new LengthBucketBatcher(ids, labels, BatchSize, Seed)).GetEnumerator();
+            _batches = Stream(new LengthBucketBatcher(ids, labels, BatchSize, Seed, device: BenchDevice.Current)).GetEnumerator();
         }
 
         public IncrtClassifier Model { get; }

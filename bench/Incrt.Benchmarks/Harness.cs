@@ -17,8 +17,10 @@ internal static class Harness
     /// <summary>Milliseconds of one call of <paramref name="a"/>, once.</summary>
     public static double TimeOnce(Action a)
     {
+        BenchDevice.Sync();
         var sw = Stopwatch.StartNew();
         a();
+        BenchDevice.Sync();
         return sw.Elapsed.TotalMilliseconds;
     }
 
@@ -56,9 +58,11 @@ internal static class Harness
 
     private static double Sample(Action a, int n)
     {
+        BenchDevice.Sync();                      // CUDA: time the work, not its queueing
         double cpu0 = CpuMs();
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < n; i++) a();
+        BenchDevice.Sync();
         double wall = sw.Elapsed.TotalMilliseconds / n;
         LastCpuMs = (CpuMs() - cpu0) / n;
         return wall;

@@ -10,10 +10,10 @@ internal sealed class IncrtStep : IDisposable
 {
     public IncrtStep(long dModel, int heads, long headDim, long batch, long seq, int maxHeads = 256, ulong seed = 1)
     {
-        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Seed: seed));
+        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Device: BenchDevice.Current, Seed: seed));
         Optimizer = optim.AdamW(Layer.parameters().ToArray(), lr: 1e-4);
         using var g = new Generator(seed + 17);
-        X = randn(new[] { batch, seq, dModel }, generator: g).DetachFromDisposeScope();
+        X = randn(new[] { batch, seq, dModel }, generator: g).to(BenchDevice.Current).DetachFromDisposeScope();
     }
 
     public GrowableMultiHeadAttention Layer { get; }
@@ -62,9 +62,10 @@ internal sealed class PeerStep : IDisposable
     {
         manual_seed((long)seed);
         _mha = nn.MultiheadAttention(dModel, heads);
+        _mha.to(BenchDevice.Current);
         Optimizer = optim.AdamW(_mha.parameters().ToArray(), lr: 1e-4);
         using var g = new Generator(seed + 17);
-        X = randn(new[] { batch, seq, dModel }, generator: g).DetachFromDisposeScope();
+        X = randn(new[] { batch, seq, dModel }, generator: g).to(BenchDevice.Current).DetachFromDisposeScope();
     }
 
     public optim.Optimizer Optimizer { get; }

@@ -7,7 +7,8 @@ namespace Incrt.Energy;
 /// Residual directional-energy estimator of one layer (docs/algorithm.md §3): builds A_res from the token covariance,
 /// the layer motor and the captured basis, decomposes it exactly for the gaps, and reads the extreme eigenpairs either
 /// from the online Oja/MCA tracker (<see cref="EstimatorMode.Online"/>, the paper's mode) or from eigh
-/// (<see cref="EstimatorMode.Exact"/>).
+/// (<see cref="EstimatorMode.Exact"/>), or from a warm-started block Krylov solver (<see cref="EstimatorMode.Block"/>:
+/// the same four extreme eigenvalues and two vectors to a residual tolerance, without the full decomposition).
 /// </summary>
 /// <remarks>
 /// <para>Non-finite policy: if A_res has a NaN/±Inf entry (detected from ‖A_res‖_F, so an overflowing norm counts too)
@@ -20,6 +21,7 @@ namespace Incrt.Energy;
 public sealed class DirectionalEnergyEstimator : IDisposable
 {
     private readonly OjaMcaTracker _tracker;
+    private readonly WarmBlockSolver? _block;
     private long _draws;
     private bool _disposed;
 
@@ -30,6 +32,8 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         Options = options ?? new EstimatorOptions();
         Dimension = dimension;
         _tracker = new OjaMcaTracker(dimension, Options.EtaPlus, Options.EtaMinus, EnergyGuards.MixSeed(Options.Seed, _draws++));
+        // The block solver's random draws use their own stream, so the tracker's (checkpointed) draw counter is unchanged.
+        if (Options.Mode == EstimatorMode.Block) _block = new WarmBlockSolver(dimension, Options, EnergyGuards.MixSeed(Options.Seed, -7));
     }
 
     /// <summary>d.</summary>
@@ -81,8 +85,14 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         if (!double.IsFinite(fro))
             return SpectrumReading.NonFinite(Options.Mode, fro);
 
+        if (Options.Mode == EstimatorMode.Block && _block!.Solve(a) is { } pairs)
+        {
+            using (pairs) _tracker.SetVectors(pairs.UPlus, pairs.UMinus);
+            return Reading(a, fro, pairs.LambdaMax, pairs.LambdaSecond, pairs.LambdaSecondSmallest, pairs.LambdaMin);
+        }
+
         // The online mode needs only the eigenvalues (gaps, γ*): eigvalsh instead of eigh.
-        using var spectrum = ExactSpectrum.Compute(a, checkFinite: false, withVectors: Options.Mode == EstimatorMode.Exact);
+        using var spectrum = ExactSpectrum.Compute(a, checkFinite: false, withVectors: Options.Mode != EstimatorMode.Online);
         if (Options.Mode == EstimatorMode.Online)
         {
             _tracker.Step(a, spectrum.GammaStar, Options.Iterations);
@@ -92,8 +102,18 @@ public sealed class DirectionalEnergyEstimator : IDisposable
             using var p = spectrum.UPlus();
             using var n = spectrum.UMinus();
             _tracker.SetVectors(p, n);
+            _block?.Remember(spectrum.Eigenvectors, Math.Max(Math.Abs(spectrum.LambdaMax), Math.Abs(spectrum.LambdaMin)));
         }
+        return Reading(a, fro, spectrum.LambdaMax, spectrum.LambdaSecond, spectrum.LambdaSecondSmallest, spectrum.LambdaMin);
+    }
 
+    /// <summary>Calls of <see cref="EstimatorMode.Block"/> answered by the Krylov solver and those that fell back to eigh
+    /// (operator too small for a block, or no convergence); (0, 0) in the other modes.</summary>
+    public (long Solved, long Fallbacks) BlockCalls => _block is null ? (0, 0) : (_block.Solved, _block.Fallbacks);
+
+    /// <summary>The host-side reading: the extreme eigenvalues (exact/block) or the tracker's Rayleigh quotients (online).</summary>
+    private SpectrumReading Reading(Tensor a, double fro, double lambda1, double lambda2, double lambdaSecondSmallest, double lambdaD)
+    {
         var up = _tracker.UPlus.to(a.dtype, a.device);
         var un = _tracker.UMinus.to(a.dtype, a.device);
         var packed = torch.cat(new[]
@@ -104,17 +124,18 @@ public sealed class DirectionalEnergyEstimator : IDisposable
             un,
         }).to(ScalarType.Float64).cpu().data<double>().ToArray();
         int d = Dimension;
-        bool exact = Options.Mode == EstimatorMode.Exact;
+        bool online = Options.Mode == EstimatorMode.Online;
+        var (gapPlus, gapMinus, gammaStar) = ExactSpectrum.Gaps(lambda1, lambda2, lambdaSecondSmallest, lambdaD);
         return new SpectrumReading(
             IsFinite: true,
             Mode: Options.Mode,
-            LambdaMax: exact ? spectrum.LambdaMax : packed[0],
-            LambdaMin: exact ? spectrum.LambdaMin : packed[1],
-            ExactLambdaMax: spectrum.LambdaMax,
-            ExactLambdaMin: spectrum.LambdaMin,
-            GapPlus: spectrum.GapPlus,
-            GapMinus: spectrum.GapMinus,
-            GammaStar: spectrum.GammaStar,
+            LambdaMax: online ? packed[0] : lambda1,
+            LambdaMin: online ? packed[1] : lambdaD,
+            ExactLambdaMax: lambda1,
+            ExactLambdaMin: lambdaD,
+            GapPlus: gapPlus,
+            GapMinus: gapMinus,
+            GammaStar: gammaStar,
             FrobeniusNorm: fro,
             UPlus: packed.AsSpan(2, d).ToArray(),
             UMinus: packed.AsSpan(2 + d, d).ToArray());
@@ -191,6 +212,7 @@ public sealed class DirectionalEnergyEstimator : IDisposable
         if (_disposed) return;
         _disposed = true;
         _tracker.Dispose();
+        _block?.Dispose();
     }
 
     private DirectionalEnergyEstimator ThrowIfDisposed()

@@ -8,10 +8,11 @@ namespace Incrt.Energy;
 /// <param name="Mode">Mode that produced the reading.</param>
 /// <param name="LambdaMax">Estimated largest eigenvalue: u+ᵀA u+ (online) or λ1 (exact).</param>
 /// <param name="LambdaMin">Estimated smallest eigenvalue: u−ᵀA u− (online) or λ_d (exact).</param>
-/// <param name="ExactLambdaMax">λ1 from eigh (available in both modes; lets callers monitor tracking error).</param>
-/// <param name="ExactLambdaMin">λ_d from eigh.</param>
-/// <param name="GapPlus">Δ+ = max(λ1 − λ2, 1e-8), from eigh.</param>
-/// <param name="GapMinus">Δ− = max(λ_{d−1} − λ_d, 1e-8), from eigh.</param>
+/// <param name="ExactLambdaMax">λ1 from eigh (available in every mode; lets callers monitor tracking error); in
+/// <see cref="EstimatorMode.Block"/> the block solver's λ1 (to its tolerance).</param>
+/// <param name="ExactLambdaMin">λ_d from eigh (block mode: the block solver's).</param>
+/// <param name="GapPlus">Δ+ = max(λ1 − λ2, 1e-8), from eigh (block mode: the block solver).</param>
+/// <param name="GapMinus">Δ− = max(λ_{d−1} − λ_d, 1e-8), from eigh (block mode: the block solver).</param>
 /// <param name="GammaStar">γ* = Δ+ / (Δ+ + Δ− + 1e-8).</param>
 /// <param name="FrobeniusNorm">‖A_res‖_F (used for calibration, <see cref="EnergyCalibration"/>).</param>
 /// <param name="UPlus">Host copy of the dominant direction u+ (length d, unit).</param>

@@ -28,7 +28,7 @@ public class BenchmarkCommandLineTests
     [Fact]
     public void Every_option_maps_to_its_setting()
     {
-        var s = Parse("--tiny", "--case", "train,surgery", "--case", "e2e", "--threads", "1,2", "--steps", "50", "--heads", "1,4", "--out", "x");
+        var s = Parse("--tiny", "--case", "train,surgery", "--case", "e2e", "--threads", "1,2", "--steps", "50", "--heads", "1,4", "--out", "x", "--device", "cuda:1");
         s.Tiny.Should().BeTrue();
         s.Quick.Should().BeTrue("--tiny implies --quick");
         s.Cases.Should().Equal("train", "surgery", "e2e");
@@ -36,6 +36,7 @@ public class BenchmarkCommandLineTests
         s.SoakSteps.Should().Be(50);
         s.Heads.Should().Equal(1, 4);
         s.Out.Should().Be("x");
+        s.Device.Should().Be("cuda:1");
         Parse("--quick").Should().Match<BenchmarkSettings>(q => q.Quick && !q.Tiny);
     }
 
@@ -47,6 +48,8 @@ public class BenchmarkCommandLineTests
     [InlineData("--steps", "0")]
     [InlineData("--steps", "many")]
     [InlineData("--heads", "1,x")]
+    [InlineData("--device", "gpu")]
+    [InlineData("--device", "cuda:x")]
     public void A_bad_value_exits_2_with_a_message_naming_the_option(string option, string value)
     {
         var error = new StringWriter();
@@ -55,11 +58,20 @@ public class BenchmarkCommandLineTests
     }
 
     [Fact]
+    public void Cuda_on_a_machine_without_it_exits_2_naming_the_device_option()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return;   // the case only exists without CUDA
+        var error = new StringWriter();
+        BenchmarkApp.Run(["--device", "cuda", "--tiny", "--case", "surgery"], new StringWriter(), error).Should().Be(2);
+        error.ToString().Should().StartWith("error: --device cuda").And.Contain("CUDA is not available");
+    }
+
+    [Fact]
     public void Help_lists_every_option()
     {
         var help = new StringWriter();
         BenchmarkApp.Run(["--help"], help).Should().Be(0);
-        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--out" })
+        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--device", "--out" })
             help.ToString().Should().Contain(option);
         help.ToString().Should().Contain("soak").And.Contain("e2e");
     }
