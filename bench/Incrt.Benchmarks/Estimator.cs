@@ -79,8 +79,7 @@ internal static class EstimatorCase
             bool acting = (step + 1) % options.Interval == 0;
             if (acting)
             {
-                var (input, mask) = layer.LastInput;
-                var c = ResidualOperator.Covariance(input!, mask).to(ScalarType.Float64);
+                var c = ResidualOperator.Covariance(x, null).to(ScalarType.Float64);   // x: the layer's input this step
                 ops.Add(ResidualOperator.Build(c, layer.Motor().to(ScalarType.Float64), controller.Basis(0)).DetachFromDisposeScope());
             }
             controller.Step(step, loss.item<float>());

@@ -39,8 +39,7 @@ public class BlockEstimatorTests
             bool acting = (step + 1) % options.Interval == 0;
             if (record && acting)
             {
-                var (input, mask) = layer.LastInput;
-                var c = ResidualOperator.Covariance(input!, mask).to(ScalarType.Float64);
+                var c = ResidualOperator.Covariance(x, null).to(ScalarType.Float64);   // x: the layer's input this step
                 var a = ResidualOperator.Build(c, layer.Motor().to(ScalarType.Float64), controller.Basis(0));
                 operators.Add(a.DetachFromDisposeScope());
             }
