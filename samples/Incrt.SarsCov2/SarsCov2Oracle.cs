@@ -35,9 +35,6 @@ public static class SarsCov2Oracle
             Parallel.For(0, records.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, o.Threads) },
                 i => predicted[i] = oracle.Predict(records[i].Sequence, options));
             for (int i = 0; i < records.Count; i++) confusion[IndexOf(labels, records[i].Label), predicted[i]]++;
-            if (Environment.GetEnvironmentVariable("ORACLE_DEBUG") is not null)
-                for (int i = 0; i < records.Count; i++) if (labels[predicted[i]] != records[i].Label)
-                    stdout.WriteLine($"DEBUG {records[i].Id} true {records[i].Label} pred {labels[predicted[i]]} ll {string.Join(' ', oracle.ClassLogLikelihoods(records[i].Sequence, options).Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))}\n{records[i].Sequence}");
             return ClassificationMetrics.From(labels, confusion);
         }
         var defaults = new SpikeSimulationOptions();

@@ -130,28 +130,37 @@ public sealed class SimulatorOracle
     }
 
     /// <summary>One stretch to score: the observed residues between two anchors (the nearest reference positions
-    /// outside the windows that are aligned to a real residue, not to <c>X</c>: an <c>X</c> run hides where a gap
-    /// lies), the reference range [Lo, Hi] they stand for, the windows inside, and which side is open because trimming
+    /// outside the windows that are solidly aligned, see <c>Anchor</c>), the reference range [Lo, Hi] they stand for, the windows inside, and which side is open because trimming
     /// removed the anchor (−1 left, +1 right, 0 none). Windows whose stretches overlap are merged.</summary>
     private sealed record Stretch(string Obs, int Lo, int Hi, int Side, List<int> Windows);
 
     private List<Stretch> Groups(string obs, int[] refToObs)
     {
         int n = _ref.Length;
-        bool Anchor(int q) => refToObs[q] >= 0 && obs[refToObs[q]] != AminoAcids.Unknown;
+        // An anchor is a reference residue aligned to the same residue with both neighbours aligned likewise next to
+        // it: an X run or a background substitution nearby leaves the alignment free to move a gap, so the stretch
+        // extends past them to the next solid anchor.
+        bool Exact(int q) => refToObs[q] >= 0 && obs[refToObs[q]] == _ref[q - 1];
+        bool Anchor(int q) => q > 1 && q < n && Exact(q - 1) && Exact(q) && Exact(q + 1) &&
+                              refToObs[q] == refToObs[q - 1] + 1 && refToObs[q + 1] == refToObs[q] + 1;
         var spans = new List<(int Left, int Right, List<int> Windows)>();
         for (int w = 0; w < _windows.Count; w++)
         {
             int left = _windows[w].A - 1, right = _windows[w].B + 1;
             while (left >= 1 && !Anchor(left)) left--;
             while (right <= n && !Anchor(right)) right++;
-            if (spans.Count > 0 && left < spans[^1].Right)
+            // An anchor pushed out past an X run can reach back over several earlier stretches: merge them all.
+            var windows = new List<int>();
+            while (spans.Count > 0 && left < spans[^1].Right)
             {
                 var last = spans[^1];
-                last.Windows.Add(w);
-                spans[^1] = (Math.Min(last.Left, left), Math.Max(last.Right, right), last.Windows);
+                spans.RemoveAt(spans.Count - 1);
+                windows.InsertRange(0, last.Windows);
+                left = Math.Min(last.Left, left);
+                right = Math.Max(last.Right, right);
             }
-            else spans.Add((left, right, [w]));
+            windows.Add(w);
+            spans.Add((left, right, windows));
         }
         var result = new List<Stretch>();
         foreach (var (left, right, windows) in spans)
