@@ -38,6 +38,7 @@ var output = Opt<string?>("--out", "Output folder (results.json, model.incrt, vo
 var augment = Opt("--augment", "Training-time augmentation: simulate each training sequence with its own simulator settings (keep-probability 0.6-1, background 0-20, unknown-run probability 0-1, runs up to 12-60 aa); validation and test keep the defaults. --augment false trains at the defaults only.", d.Augment, nameof(d.Augment));
 var gridPerClass = Opt("--grid-per-class", "Robustness grid: sequences per class in each test set simulated with shifted settings (0 = no grid; simulated tasks only).", d.GridPerClass, nameof(d.GridPerClass));
 var profiles = Opt("--profiles", "Print each class's lineages with their full mutation profiles (ancestry resolved) and stop.", false, nameof(d.Profiles));
+var oracle = Opt("--oracle", "Score the validation/test splits and the robustness grid with the simulator oracle (a likelihood classifier that knows every profile and each set's noise settings: what is attainable) and stop; trains nothing.", false, nameof(d.Oracle));
 var data = Opt<string?>("--data", "Data folder: the shared data folder or its sarscov2 subfolder (default: INCRT_DATA or ../shared/data beside the checkout). With --eval, a TSV file here is the labelled data (same as --input-tsv).", null, nameof(d.Data));
 var writeTsv = Opt<string?>("--write-tsv", "Also write the (simulated or read) data as id\\tlabel\\tsequence to this path.", null, nameof(d.WriteTsv));
 var noTrain = Opt("--no-train", "With --write-tsv: stop after writing the data.", false, nameof(d.NoTrain));
@@ -47,7 +48,10 @@ var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CS
 var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it; bow.json beside it is scored too) or a saved baseline (bow.json) to evaluate on every record of --input-tsv (or --data <tsv>) or --fasta/--labels.", null, nameof(d.Eval));
 var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer presence → linear layer, AdamW) on the same split; saved as bow.json beside the checkpoint, scored by --eval.", false, nameof(d.BaselineBow));
 var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
-var controllerPreset = Opt("--controller", ControllerChoice.Description, d.Controller, nameof(d.Controller));
+var controllerPreset = Opt("--controller",
+    "Controller preset (docs/algorithm.md §8): loss (this sample's default: loss-plateau growth of a trial head kept only if masking it costs loss, masked-loss pruning), " +
+    "energy (directional-energy growth and reference pruning) or paper (the paper-literal settings). Explicit --thresholds/--prune options override the preset's fields.",
+    d.Controller, nameof(d.Controller));
 controllerPreset.HelpName = string.Join("|", ControllerChoice.Names);
 var prune = Opt<Incrt.Control.PruneStatistic?>("--prune", "Controller prune statistic: None, Reference (the energy preset's, φ_g window of 100 calls), MinorDirection, LeaveOneOut (leave-one-out sufficiency, 10-call window) or MaskedLoss (the loss preset's); default the --controller preset's.", null, nameof(d.Prune));
 var pruneRatio = Opt<double?>("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default: the preset's, 1).", null, nameof(d.PruneRatio));
@@ -87,6 +91,7 @@ root.SetAction(parse =>
         Out = parse.GetValue(output),
         Augment = parse.GetValue(augment),
         GridPerClass = parse.GetValue(gridPerClass),
+        Oracle = parse.GetValue(oracle),
         Profiles = parse.GetValue(profiles),
         Data = parse.GetValue(data),
         WriteTsv = parse.GetValue(writeTsv),

@@ -110,6 +110,7 @@ public static class SarsCov2App
             return SarsCov2Evaluation.Run(o, stdout);
         }
         if (o.Profiles) return PrintProfiles(o, stdout);
+        if (o.Oracle) return SarsCov2Oracle.Run(o, stdout);
 
         var data = SarsCov2Inputs.Load(o);
         if (o.WriteTsv is null || !o.NoTrain)

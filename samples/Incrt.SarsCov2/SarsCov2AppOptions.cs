@@ -79,6 +79,10 @@ public sealed record SarsCov2AppOptions
     /// <summary>Print every class's lineages and their full mutation profiles, then stop.</summary>
     public bool Profiles { get; init; }
 
+    /// <summary>Score the validation/test splits and the grid with <see cref="Incrt.Tasks.Data.SarsCov2.SimulatorOracle"/>
+    /// (what is attainable on the simulated sets), then stop.</summary>
+    public bool Oracle { get; init; }
+
     /// <summary>Data folder (the shared data folder or its <c>sarscov2</c> subfolder); null = <c>DataPaths.Resolve</c>.</summary>
     public string? Data { get; init; }
 
@@ -108,8 +112,9 @@ public sealed record SarsCov2AppOptions
     /// split, data order and settings, and report accuracy/macro-F1 against parameters.</summary>
     public bool BaselineFixed { get; init; }
 
-    /// <summary>Controller preset: energy (default), loss or paper (<see cref="ControllerChoice"/>).</summary>
-    public string Controller { get; init; } = ControllerChoice.Default;
+    /// <summary>Controller preset: loss (this sample's default; README "Loss-aware controller"), energy or paper
+    /// (<see cref="ControllerChoice"/>).</summary>
+    public string Controller { get; init; } = ControllerChoice.Loss;
 
     /// <summary>The controller's prune statistic (<see cref="Incrt.Control.ControllerOptions.Prune"/>); null = the
     /// preset's.</summary>

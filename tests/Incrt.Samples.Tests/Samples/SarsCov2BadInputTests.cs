@@ -105,4 +105,20 @@ public class SarsCov2BadInputTests(ITestOutputHelper output)
         SarsCov2App.OutputFolder(new SarsCov2AppOptions()).Should().Be(Path.Combine("runs", "sarscov2"));
         SarsCov2App.OutputFolder(new SarsCov2AppOptions { Quick = true, Out = "mine" }).Should().Be("mine");
     }
+
+    [Fact]
+    public void The_oracle_scores_simulated_sets_and_refuses_user_data_with_one_error_line()
+    {
+        using var dir = new TempDirectory();
+        var tsv = dir.File("mine.tsv", Header + Rows(10, "A", "MFVFLVLLPLVSS") + Rows(10, "B", "MFVFLVLLPLVSA"));
+
+        var (badCode, _, stderr) = Run(new SarsCov2AppOptions { Oracle = true, InputTsv = tsv, Out = Path.Combine(dir.Path, "out") });
+        var (code, stdout, _) = Run(new SarsCov2AppOptions { Oracle = true, PerClass = 20, GridPerClass = 4, Data = SarsCov2Data.Directory, Out = Path.Combine(dir.Path, "out") });
+
+        badCode.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Trim().Should().StartWith("error: --oracle").And.NotContain("\n");
+        code.Should().Be(0);
+        stdout.Should().Contain("test split (10)").And.Contain("all shifted").And.Contain("worst grid set");
+        Directory.Exists(Path.Combine(dir.Path, "out")).Should().BeFalse("the oracle trains and writes nothing");
+    }
 }

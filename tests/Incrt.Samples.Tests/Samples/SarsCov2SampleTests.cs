@@ -61,7 +61,8 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         cells.Sum(r => r.Sum()).Should().Be(10);
         accuracy.Should().BeApproximately(Enumerable.Range(0, cells.Length).Sum(i => cells[i][i]) / 10.0, 1e-12);
         root.GetProperty("heads").GetProperty("final")[0].GetInt32().Should().BeInRange(1, 32);
-        root.GetProperty("settings").GetProperty("prune").GetString().Should().Be("Reference", "the controller's default prune statistic");
+        root.GetProperty("settings").GetProperty("controllerPreset").GetString().Should().Be("loss", "the sample's default controller (issue 18)");
+        root.GetProperty("settings").GetProperty("prune").GetString().Should().Be("MaskedLoss", "the loss-aware preset's prune statistic");
         root.GetProperty("settings").GetProperty("thresholds").GetString().Should().Be("Relative", "the controller's default threshold mode");
         root.GetProperty("parameters").GetInt64().Should().BeGreaterThan(0);
         root.GetProperty("bertBaseRatio").GetDouble().Should().BeGreaterThan(7);
@@ -158,8 +159,11 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         var root = json.RootElement;
         root.GetProperty("settings").GetProperty("quick").GetBoolean().Should().BeTrue();
         root.GetProperty("data").GetProperty("test").GetInt32().Should().Be(50, "10% of 100 per class, 5 classes");
-        root.GetProperty("test").GetProperty("macroF1").GetDouble().Should().BeGreaterThan(0.6, "chance is 0.2; the quick run scored 0.844 when measured (README)");
-        root.GetProperty("heads").GetProperty("final")[0].GetInt32().Should().BeGreaterThan(1, "the controller grows from one head");
+        root.GetProperty("test").GetProperty("macroF1").GetDouble().Should().BeGreaterThan(0.6, "chance is 0.2; the quick run scored 0.841 when measured (README)");
+        // The loss-aware controller keeps a head only if it pays for itself; whatever it decided, the final layout must be
+        // the starting head plus the recorded growths minus the recorded removals.
+        var heads = root.GetProperty("heads");
+        heads.GetProperty("final")[0].GetInt32().Should().Be(1 + heads.GetProperty("grown").GetInt32() - heads.GetProperty("pruned").GetInt32());
     }
 
     [Fact]
