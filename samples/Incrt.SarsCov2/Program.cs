@@ -48,9 +48,7 @@ var labels = Opt<string?>("--labels", "Id → label table for --fasta (TSV or CS
 var eval = Opt<string?>("--eval", "Evaluation only: a checkpoint (model.incrt, vocab.txt beside it; bow.json beside it is scored too) or a saved baseline (bow.json) to evaluate on every record of --input-tsv (or --data <tsv>) or --fasta/--labels.", null, nameof(d.Eval));
 var baselineBow = Opt("--baseline-bow", "Also train a bag-of-k-mers logistic regression (overlapping k-mer presence → linear layer, AdamW) on the same split; saved as bow.json beside the checkpoint, scored by --eval.", false, nameof(d.BaselineBow));
 var baselineFixed = Opt("--baseline-fixed", "Also train fixed-head transformers (no controller) with H = 1, 4, 12 and INCRT's final H on the same split and settings; prints accuracy/macro-F1 vs parameters.", false, nameof(d.BaselineFixed));
-var controllerPreset = Opt("--controller",
-    "Controller preset (docs/algorithm.md §8): loss (this sample's default: loss-plateau growth of a trial head kept only if masking it costs loss, masked-loss pruning), " +
-    "energy (directional-energy growth and reference pruning) or paper (the paper-literal settings). Explicit --thresholds/--prune options override the preset's fields.",
+var controllerPreset = Opt("--controller", ControllerChoice.Description,
     d.Controller, nameof(d.Controller));
 controllerPreset.HelpName = string.Join("|", ControllerChoice.Names);
 var prune = Opt<Incrt.Control.PruneStatistic?>("--prune", "Controller prune statistic: None, Reference (the energy preset's, φ_g window of 100 calls), MinorDirection, LeaveOneOut (leave-one-out sufficiency, 10-call window) or MaskedLoss (the loss preset's); default the --controller preset's.", null, nameof(d.Prune));

@@ -114,7 +114,7 @@ public sealed record SarsCov2AppOptions
 
     /// <summary>Controller preset: loss (this sample's default; README "Loss-aware controller"), energy or paper
     /// (<see cref="ControllerChoice"/>).</summary>
-    public string Controller { get; init; } = ControllerChoice.Loss;
+    public string Controller { get; init; } = ControllerChoice.Default;
 
     /// <summary>The controller's prune statistic (<see cref="Incrt.Control.ControllerOptions.Prune"/>); null = the
     /// preset's.</summary>

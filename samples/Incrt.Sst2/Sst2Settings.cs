@@ -40,7 +40,7 @@ internal sealed record Sst2Settings
     public Pooling Pooling { get; init; } = Pooling.MaskedMean;
     /// <summary>Controller preset: loss (default here: with two blocks the energy preset grew ~10 heads per layer in
     /// 300 steps, far over the time budget; README), energy or paper (<see cref="Incrt.Samples.Common.ControllerChoice"/>).</summary>
-    public string Controller { get; init; } = Incrt.Samples.Common.ControllerChoice.Loss;
+    public string Controller { get; init; } = Incrt.Samples.Common.ControllerChoice.Default;
     /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); null = the preset's.</summary>
     public Incrt.Control.ThresholdMode? Thresholds { get; init; }
     public int EvalsPerEpoch { get; init; } = 4;

@@ -19,9 +19,10 @@ namespace Incrt.Tests.Samples;
 public class ControllerChoiceTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Each_name_maps_to_its_preset_the_shared_default_is_energy_and_the_sars_default_is_loss()
+    public void Each_name_maps_to_its_preset_and_every_sample_defaults_to_loss_aware()
     {
-        ControllerChoice.Default.Should().Be("energy");
+        ControllerChoice.Default.Should().Be("loss");
+        new Incrt.Sst2.Sst2Settings().Controller.Should().Be("loss");
         ControllerChoice.Preset("energy").Should().Be(ControllerPresets.Energy);
         ControllerChoice.Preset("loss").Should().Be(ControllerPresets.LossAware);
         ControllerChoice.Preset("paper").Should().Be(ControllerPresets.Paper);
