@@ -98,7 +98,7 @@ public sealed record ExperimentResult(
 /// <summary>
 /// Train → validate → test one <see cref="IncrtClassifier"/> on encoded splits, with the INCRT controller (or a fixed
 /// head count), and write the usual artefacts (controller trace CSV, PNG of heads, λmax/θ_w and validation accuracy).
-/// Shared by the sample apps so that every benchmark runs the same harness.
+/// The classification front of <see cref="SampleTraining"/> (encoded splits in, test metrics out) for the SARS-CoV-2 sample.
 /// </summary>
 public static class ClassifierExperiment
 {
