@@ -98,7 +98,7 @@ public sealed record ExperimentResult(
 /// <summary>
 /// Train → validate → test one <see cref="IncrtClassifier"/> on encoded splits, with the INCRT controller (or a fixed
 /// head count), and write the usual artefacts (controller trace CSV, PNG of heads, λmax/θ_w and validation accuracy).
-/// Shared by the sample apps so that every benchmark runs the same harness.
+/// The classification front of <see cref="SampleTraining"/> (encoded splits in, test metrics out) for the SARS-CoV-2 sample.
 /// </summary>
 public static class ClassifierExperiment
 {
@@ -118,93 +118,28 @@ public static class ClassifierExperiment
         ArgumentNullException.ThrowIfNull(settings);
         if (train.Count == 0) throw new ArgumentException("The training split is empty.", nameof(train));
         if (test.Count == 0) throw new ArgumentException("The test split is empty.", nameof(test));
-        var progress = settings.ProgressSink ?? (settings.Progress is { } writer ? new PlainProgress(writer) : null);
 
         using var model = new IncrtClassifier(settings.Model, settings.Device);
-        var trainBatches = new LengthBucketBatcher(train.Sequences, train.Labels, settings.BatchSize, settings.Seed, settings.Device);
-        var validationBatches = validation.Count == 0 ? null
-            : new LengthBucketBatcher(validation.Sequences, validation.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device);
-        var testBatches = new LengthBucketBatcher(test.Sequences, test.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device);
-
-        // Theorem 2: predicted before any training step, from the first calibration batches and the initial model,
-        // with the predictor's frozen constants (never refitted here).
-        HeadCountPrediction? prediction = null;
-        string? predictionError = null;
-        if (settings.Controller is not null)
+        var run = new TrainingRunSettings
         {
-            try { prediction = SamplePrediction.Predict(model, trainBatches, settings.Trainer.Epochs, settings.Controller); }
-            catch (ArgumentException e) { predictionError = e.Message; }
-            if (prediction is not null)
-                progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"predicted heads (layer 0, before training): {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F2} [{prediction.Measure}], ln(Γ0/θw) {prediction.LogRatio:F2}, c {prediction.Constant}); " +
-                    $"growth replay {prediction.ReplayHeads} ({prediction.ReplayDecisions} decision calls, stopped by {prediction.ReplayStoppedBy}; calibration batches only {prediction.ReplayCalibrationHeads}, static A(0) {prediction.StaticReplayHeads})"));
-        }
-
-        var trainer = new Trainer(model, settings.Trainer);
-        HeadController? controller = null;
-        HeadCountPrediction? afterCalibration = null;
-        var events = new List<HeadEvent>();
-        if (settings.Controller is not null)
+            Name = settings.Controller is null ? $"fixed {settings.Model.InitialHeads} head(s)" : "INCRT",
+            Trainer = settings.Trainer,
+            Controller = settings.Controller,
+            Train = new LengthBucketBatcher(train.Sequences, train.Labels, settings.BatchSize, settings.Seed, settings.Device),
+            Validation = validation.Count == 0 ? null
+                : new LengthBucketBatcher(validation.Sequences, validation.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device),
+            Test = new LengthBucketBatcher(test.Sequences, test.Labels, settings.EvaluationBatchSize, settings.Seed, settings.Device),
+            Logging = settings.Logging,
+            Progress = settings.ProgressSink ?? (settings.Progress is { } writer ? new PlainProgress(writer) : null),
+        };
+        ClassificationMetrics? testMetrics = null;
+        var r = SampleTraining.Run(model, run, trained =>
         {
-            var logger = settings.Logging?.CreateLogger("Incrt.Control");
-            controller = new HeadController(model.GrowableLayers, trainer.Optimizer, settings.Controller, logger, model);
-            controller.HeadChanged += (_, e) => events.Add(e);
-            // The same replay once calibration ends (after CalibrationCalls·Interval steps of one-head training, before
-            // the first growth decision) over the remaining decision calls: the operator has left its random start.
-            var controllerOptions = settings.Controller;
-            SamplePrediction.OnCalibrated(trainer, e =>
-            {
-                try
-                {
-                    afterCalibration = SamplePrediction.Predict(model, trainBatches, settings.Trainer.Epochs, controllerOptions);
-                    progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"growth replay after calibration (step {e.Step}, layer 0): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
-                }
-                catch (ArgumentException ex) { progress?.WriteLine($"growth replay after calibration failed: {ex.Message}"); }
-            });
-            trainer.Controller = controller;
-        }
-        try
-        {
-            var inv = CultureInfo.InvariantCulture;
-            trainer.Progress += p => progress?.Report(p, string.Create(inv,
-                $"epoch {p.Epoch} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:E2} {p.StepsPerSecond:F2} steps/s " +
-                $"heads [{string.Join(",", p.Heads)}] λmax/θw [{string.Join(",", p.LambdaMaxOverTheta.Select(r => double.IsNaN(r) ? "-" : r.ToString("F2", inv)))}]"));
-            trainer.Evaluated += e =>
-            {
-                var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
-                progress?.Evaluated(e, heads, string.Create(inv,
-                    $"validation step {e.Step}: accuracy {e.Accuracy:F4} loss {e.Loss:F4} heads [{string.Join(",", heads)}]"));
-            };
-
-            var clock = Stopwatch.StartNew();
-            string run = controller is null ? $"fixed {settings.Model.InitialHeads} head(s)" : "INCRT";
-            long totalSteps = (long)trainBatches.BatchesPerEpoch * settings.Trainer.Epochs;
-            var evals = progress is null
-                ? trainer.Fit(trainBatches, validationBatches)
-                : progress.Track(run, totalSteps, settings.Trainer.Epochs, () => trainer.Fit(trainBatches, validationBatches));
-            double seconds = clock.Elapsed.TotalSeconds;
-            var testEval = trainer.Evaluate(testBatches);
-            var testMetrics = ClassificationMetrics.From(labels, testEval.Confusion);
-            settings.OnTrained?.Invoke(model, trainer.Optimizer, controller, testMetrics);
-            return new ExperimentResult(
-                testMetrics,
-                evals,
-                model.GrowableLayers.Select(l => l.HeadCount).ToList(),
-                model.ParameterCount(),
-                trainer.Step,
-                seconds,
-                events,
-                controller?.Trace,
-                controller?.IsConverged,
-                prediction,
-                predictionError,
-                afterCalibration);
-        }
-        finally
-        {
-            controller?.Dispose();
-        }
+            testMetrics = ClassificationMetrics.From(labels, trained.Result.Test!.Confusion);
+            settings.OnTrained?.Invoke(trained.Model, trained.Trainer.Optimizer, trained.Controller, testMetrics);
+        });
+        return new ExperimentResult(testMetrics!, r.Validation, r.Heads, r.Parameters, r.Steps, r.TrainSeconds, r.Events, r.Trace, r.Converged,
+            r.Prediction, r.PredictionError, r.PredictionAfterCalibration);
     }
 
     /// <summary>
@@ -219,41 +154,14 @@ public static class ClassifierExperiment
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(directory);
         var files = new List<string>();
-        var headSeries = new List<LinePlot.Series>();
-        var ratioSeries = new List<LinePlot.Series>();
         if (result.Trace is { } trace)
         {
             var csv = Path.Combine(directory, "trace.csv");
             trace.WriteCsv(csv);
             files.Add(csv);
-            foreach (var layer in trace.Rows.GroupBy(r => r.Layer))
-            {
-                var rows = layer.ToList();
-                headSeries.Add(new($"layer {layer.Key}", rows.Select(r => (double)r.Step).ToList(), rows.Select(r => (double)r.Heads).ToList()));
-                var calibrated = rows.Where(r => double.IsFinite(r.ThetaW) && r.ThetaW > 0).ToList();
-                ratioSeries.Add(new($"layer {layer.Key} λmax/θw", calibrated.Select(r => (double)r.Step).ToList(),
-                    calibrated.Select(r => r.LambdaMax / r.ThetaW).ToList()));
-            }
-            if (ratioSeries.Count > 0)
-            {
-                double last = trace.Rows.Count == 0 ? 1 : trace.Rows[^1].Step;
-                ratioSeries.Add(new("growth threshold (1)", [0.0, last], [1.0, 1.0]));
-            }
         }
-        else
-        {
-            for (int l = 0; l < result.Heads.Count; l++)
-                headSeries.Add(new($"layer {l} (fixed)", [0.0, result.Steps], [result.Heads[l], result.Heads[l]]));
-        }
-        var accuracy = new LinePlot.Series("validation accuracy", result.Validation.Select(e => (double)e.Step).ToList(),
-            result.Validation.Select(e => e.Accuracy).ToList());
         var png = Path.Combine(directory, "training.png");
-        LinePlot.Save(png,
-        [
-            new($"{title}: heads per layer", "optimizer step", "heads", headSeries),
-            new($"{title}: residual energy λmax / θ_w (growth when > 1)", "optimizer step", "λmax / θ_w", ratioSeries),
-            new($"{title}: validation accuracy", "optimizer step", "accuracy", [accuracy]),
-        ]);
+        TrainingPlot.Save(png, result.Trace, result.Validation, result.Heads, result.Steps, title);
         files.Add(png);
         return files;
     }

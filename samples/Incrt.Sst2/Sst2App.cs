@@ -147,7 +147,7 @@ internal static class Sst2App
                     decisions = kinds,
                 };
             }
-            Sst2Pipeline.Plot(Path.Combine(s.Out, "training.png"), controller, evals, model.GrowableLayers.Select(l => l.HeadCount).ToList(), trainer.Step);
+            TrainingPlot.Save(Path.Combine(s.Out, "training.png"), controller?.Trace, evals, model.GrowableLayers.Select(l => l.HeadCount).ToList(), trainer.Step, name);
         });
 
         bool reproduced = reloaded is not null && reloaded.Accuracy == outcome.DevAccuracy

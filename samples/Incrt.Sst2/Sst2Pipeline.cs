@@ -82,6 +82,7 @@ internal static class Sst2Pipeline
         var options = new IncrtModelOptions(data.Vocabulary.Count, s.MaxLength, s.DModel, s.HeadDim, s.Layers, initial, maxHeads,
             s.Ffn, s.Dropout, HeadAggregation.Concat, s.Pooling, Classes: 2, Seed: (ulong)s.Seed, AttentionDropout: s.AttentionDropout, PreNorm: s.PreNorm);
         using var model = new IncrtClassifier(options, device);
+        RunOutcome? outcome = null;
         if (fixedHeads is not null)
             for (int l = 0; l < model.GrowableLayers.Count; l++)
                 while (model.GrowableLayers[l].HeadCount < fixedHeads[Math.Min(l, fixedHeads.Count - 1)])
@@ -89,66 +90,32 @@ internal static class Sst2Pipeline
 
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = EvalBatcher(data.DevIds, data.Dev, device);
-        long total = (long)train.BatchesPerEpoch * s.Epochs;
-        var controllerOptions = ControllerOptionsFor(s, total);
-
-        // Theorem 2: K* predicted before the first step from the data and the one-head model, with the predictor's
-        // constant frozen on the synthetic family (docs/theory.md). Re-seeding keeps training identical with or without it.
-        HeadCountPrediction? prediction = null;
-        if (fixedHeads is null)
+        long total = SampleTraining.TotalSteps(train, s.Epochs);
+        var run = new TrainingRunSettings
         {
-            prediction = SamplePrediction.Predict(model, train, s.Epochs, controllerOptions);
-            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[{name}] predicted heads K* = {prediction.PredictedHeads} (κ_T² {prediction.KappaSquared:F1}, Γ(0) {prediction.Gamma0:G3}, θ_w {prediction.ThetaW:G3}); " +
-                $"growth replay {prediction.ReplayHeads} ({prediction.ReplayDecisions} decision calls, stopped by {prediction.ReplayStoppedBy}; calibration batches only {prediction.ReplayCalibrationHeads}, static A(0) {prediction.StaticReplayHeads})"));
-            manual_seed(s.Seed);
-        }
-        var trainer = new Trainer(model, new TrainerOptions
-        {
-            Epochs = s.Epochs, LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)),
-            ProgressEvery = s.ProgressEvery, EvaluationsPerEpoch = s.EvalsPerEpoch,
-        });
-        using var controller = fixedHeads is null
-            ? new HeadController(model.GrowableLayers, trainer.Optimizer, controllerOptions, loggers?.CreateLogger("Incrt.Controller"), model)
-            : null;
-        trainer.Controller = controller;
-        // The growth replay again when calibration ends (one-head model after CalibrationCalls·Interval steps, before
-        // any growth decision), over the remaining decision calls (docs/theory.md §7).
-        HeadCountPrediction? afterCalibration = null;
-        if (controller is not null)
-            SamplePrediction.OnCalibrated(trainer, e =>
+            Name = name,
+            Trainer = new TrainerOptions
             {
-                afterCalibration = SamplePrediction.Predict(model, train, s.Epochs, controllerOptions);
-                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[{name}] growth replay after calibration (step {e.Step}): {afterCalibration.ReplayHeads} heads ({afterCalibration.ReplayDecisions} decision calls, stopped by {afterCalibration.ReplayStoppedBy})"));
-            });
-
-        var clock = Stopwatch.StartNew();
-        double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-        trainer.Progress += p =>
-        {
-            double eta = p.StepsPerSecond > 0 ? (p.TotalSteps - p.Step) / p.StepsPerSecond : double.NaN;
-            progress.Report(p, string.Create(CultureInfo.InvariantCulture,
-                $"[{name}] ep {p.Epoch}/{s.Epochs} step {p.Step,6}/{p.TotalSteps} | loss {p.Loss:F4} | {p.StepsPerSecond,5:F1} step/s | " +
-                $"lr {p.LearningRate:0.0e+0} | heads [{string.Join(",", p.Heads)}] | λmax/θw [{string.Join(",", p.LambdaMaxOverTheta.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}] | " +
-                $"eta {FormatSeconds(eta)}"));
+                Epochs = s.Epochs, LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)),
+                ProgressEvery = s.ProgressEvery, EvaluationsPerEpoch = s.EvalsPerEpoch,
+            },
+            Controller = fixedHeads is null ? ControllerOptionsFor(s, total) : null,
+            Train = train,
+            Validation = dev,
+            // Re-seeding after the prediction keeps training identical with or without it.
+            SeedAfterPrediction = s.Seed,
+            Logging = loggers,
+            Progress = progress,
         };
-        trainer.Evaluated += e =>
+        SampleTraining.Run(model, run, trained =>
         {
-            var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
-            progress.Evaluated(e, heads, string.Create(CultureInfo.InvariantCulture,
-                $"[{name}] dev @ step {e.Step}: accuracy {e.Accuracy:P2}, loss {e.Loss:F4}, heads [{string.Join(",", heads)}], {clock.Elapsed.TotalSeconds:F0} s"));
-        };
-
-        var evals = progress.Track(name, total, s.Epochs, () => trainer.Fit(train, dev));
-        double seconds = clock.Elapsed.TotalSeconds;
-        double cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0;
-        var final = evals.Count > 0 ? evals[^1] : trainer.Evaluate(dev);
-        var heads = model.GrowableLayers.Select(l => l.HeadCount).ToList();
-        var outcome = new RunOutcome(name, heads, model.ParameterCount(), final.Accuracy, evals.Select(e => e.Accuracy).DefaultIfEmpty(final.Accuracy).Max(),
-            seconds, cpuSeconds, trainer.Step, final, evals, prediction, afterCalibration);
-        after?.Invoke(model, trainer, controller, evals);
-        return outcome;
+            var evals = trained.Result.Validation;
+            var final = evals.Count > 0 ? evals[^1] : trained.Trainer.Evaluate(dev);
+            outcome = new RunOutcome(name, trained.Result.Heads, trained.Result.Parameters, final.Accuracy, evals.Select(e => e.Accuracy).DefaultIfEmpty(final.Accuracy).Max(),
+                trained.Result.TrainSeconds, trained.Result.TrainCpuSeconds, trained.Result.Steps, final, evals, trained.Result.Prediction, trained.Result.PredictionAfterCalibration);
+            after?.Invoke(trained.Model, trained.Trainer, trained.Controller, evals);
+        });
+        return outcome!;
     }
 
     /// <summary>Saves the model and vocabulary, reloads the checkpoint and re-scores dev; returns the reloaded result.</summary>
@@ -182,8 +149,7 @@ internal static class Sst2Pipeline
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    public static string FormatSeconds(double seconds) =>
-        !double.IsFinite(seconds) ? "?" : seconds >= 60 ? $"{(int)(seconds / 60)}m{(int)(seconds % 60):00}s" : $"{seconds:F0}s";
+    public static string FormatSeconds(double seconds) => SampleTraining.FormatSeconds(seconds);
 
     /// <summary>Accuracy, per-class precision/recall and the confusion matrix as text.</summary>
     public static string Describe(EvaluationResult e)
@@ -210,33 +176,4 @@ internal static class Sst2Pipeline
 
     public static long[][] Confusion(EvaluationResult e) =>
         Enumerable.Range(0, 2).Select(t => Enumerable.Range(0, 2).Select(p => e.Confusion[t, p]).ToArray()).ToArray();
-
-    /// <summary>PNG of heads, λmax/θ_w (controller trace) and dev accuracy over training.</summary>
-    public static void Plot(string path, HeadController? controller, IReadOnlyList<EvaluationResult> evals, IReadOnlyList<int> fixedHeads, long steps)
-    {
-        var panels = new List<LinePlot.Panel>();
-        var rows = controller?.Trace.Rows ?? [];
-        int layers = fixedHeads.Count;
-        var headSeries = Enumerable.Range(0, layers).Select(l =>
-        {
-            var r = rows.Where(x => x.Layer == l).ToList();
-            return r.Count > 0
-                ? new LinePlot.Series($"layer {l}", r.Select(x => (double)x.Step).ToList(), r.Select(x => (double)x.Heads).ToList())
-                : new LinePlot.Series($"layer {l}", [0.0, steps], [fixedHeads[l], fixedHeads[l]]);
-        }).ToList();
-        panels.Add(new LinePlot.Panel("Heads per layer", "optimizer step", "heads", headSeries));
-        if (rows.Count > 0)
-        {
-            var ratio = Enumerable.Range(0, layers).Select(l =>
-            {
-                var r = rows.Where(x => x.Layer == l && double.IsFinite(x.ThetaW) && x.ThetaW > 0 && double.IsFinite(x.LambdaMax)).ToList();
-                return new LinePlot.Series($"layer {l}", r.Select(x => (double)x.Step).ToList(), r.Select(x => x.LambdaMax / x.ThetaW).ToList());
-            }).ToList();
-            ratio.Add(new LinePlot.Series("growth threshold (1)", [0.0, steps], [1.0, 1.0]));
-            panels.Add(new LinePlot.Panel("Residual energy λmax / θ_w (controller trace)", "optimizer step", "λmax / θ_w", ratio));
-        }
-        panels.Add(new LinePlot.Panel("Dev accuracy", "optimizer step", "accuracy",
-            [new LinePlot.Series("dev", evals.Select(e => (double)e.Step).ToList(), evals.Select(e => e.Accuracy).ToList())]));
-        LinePlot.Save(path, panels);
-    }
 }

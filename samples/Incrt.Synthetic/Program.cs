@@ -110,23 +110,19 @@ namespace Incrt.Synthetic
 
             manual_seed(seed);
             using var model = NewModel(s, 1, seed, device);
-            // Theorem 2: predicted before any training step, from the data and the initial one-head model.
-            var prediction = SamplePrediction.Predict(model, trainBatches, trainerOptions.Epochs, controllerOptions);
-
-            var trainer = new Trainer(model, trainerOptions);
-            using var controller = new HeadController(model.GrowableLayers, trainer.Optimizer, controllerOptions, model: model);
-            trainer.Controller = controller;
-            var events = new List<HeadEvent>();
-            controller.HeadChanged += (_, e) => events.Add(e);
-            // Replay of the growth rule on the model as it is when calibration ends (80 steps of one-head training, no
-            // growth yet): what the rule gives once the operator has left its random initialisation.
-            HeadCountPrediction? atCalibration = null;
-            SamplePrediction.OnCalibrated(trainer,
-                _ => atCalibration = SamplePrediction.Predict(model, trainBatches, trainerOptions.Epochs, controllerOptions));
-            var evals = trainer.Fit(trainBatches, devBatches);
+            // The prediction before training and the growth replay again when calibration ends (80 steps of one-head
+            // training, no growth yet): what the rule gives once the operator has left its random initialisation.
+            HomeostasisReport? report = null;
+            var run = SampleTraining.Run(model, new TrainingRunSettings
+            {
+                Name = $"K={k} seed={seed} noise={noise:F2}", Trainer = trainerOptions, Controller = controllerOptions, Train = trainBatches, Validation = devBatches,
+            }, trained => report = HomeostasisCheck.Check(trained.Controller!));
+            var prediction = run.Prediction ?? throw new InvalidOperationException($"head-count prediction failed: {run.PredictionError}");
+            var atCalibration = run.PredictionAfterCalibration;
+            var events = run.Events;
+            var evals = run.Validation;
             Directory.CreateDirectory(s.Out);
-            controller.Trace.WriteCsv(Path.Combine(s.Out, $"trace-k{k}-s{seed}-n{noise:F2}.csv"));
-            var report = HomeostasisCheck.Check(controller);
+            run.Trace!.WriteCsv(Path.Combine(s.Out, $"trace-k{k}-s{seed}-n{noise:F2}.csv"));
             var changes = events.Where(e => e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned).ToList();
             long homeostasisCall = changes.Count == 0 ? 0 : changes[^1].Call + 1;
 
@@ -142,8 +138,8 @@ namespace Incrt.Synthetic
             var steps = new List<long> { 0 };
             var counts = new List<int> { 1 };
             foreach (var e in changes) { steps.Add(e.Step); counts.Add(e.HeadsAfter); }
-            steps.Add(trainer.Step);
-            counts.Add(report.Heads);
+            steps.Add(run.Steps);
+            counts.Add(report!.Heads);
             int observed = report.Heads;
             return new RunResult(k, seed, noise, s.DModel, prediction.PredictedHeads, observed,
                 100.0 * (prediction.PredictedHeads - observed) / observed,
