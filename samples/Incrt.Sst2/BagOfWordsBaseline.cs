@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Incrt.Samples.Common;
 using Incrt.Tasks.Data;
 using Incrt.Training;
 using TorchSharp;
@@ -22,12 +23,12 @@ internal static class BagOfWordsBaseline
         using var model = new BagOfWords(data.Vocabulary.Count, device);
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = Sst2Pipeline.EvalBatcher(data.DevIds, data.Dev, device);
-        long total = (long)train.BatchesPerEpoch * s.Epochs;
+        long total = SampleTraining.TotalSteps(train, s.Epochs);
         // The library's loop with the transformer's schedule (warm-up + cosine to 10%), no weight decay, no clipping.
         var trainer = new Trainer(model, b => model.forward(b.Ids), new TrainerOptions
         {
             Epochs = s.Epochs, LearningRate = LearningRate, WeightDecay = 0.0, ClipNorm = 0,
-            WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)), ProgressEvery = int.MaxValue,
+            WarmupSteps = Sst2Pipeline.WarmupSteps(s, total), ProgressEvery = int.MaxValue,
         });
         var clock = Stopwatch.StartNew();
         double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;

@@ -162,7 +162,7 @@ internal static class Sst2App
                 : "n/a (fixed architecture)"));
         log.WriteLine(string.Create(Inv, $"parameters {outcome.Parameters:N0} = {outcome.Parameters / 1e6:F2}M, {Sst2Pipeline.BertBaseParameters / outcome.Parameters:F1}× fewer than BERT-base (110M; 93.5% dev)"));
         double cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-        log.WriteLine(string.Create(Inv, $"training {Sst2Pipeline.FormatSeconds(outcome.TrainSeconds)} for {outcome.Steps:N0} steps ({outcome.Steps / outcome.TrainSeconds:F1} step/s); wall {Sst2Pipeline.FormatSeconds(wall.Elapsed.TotalSeconds)}; process CPU time {Sst2Pipeline.FormatSeconds(cpu)} (wall ≫ CPU means the machine was shared)"));
+        log.WriteLine(string.Create(Inv, $"training {SampleTraining.FormatSeconds(outcome.TrainSeconds)} for {outcome.Steps:N0} steps ({outcome.Steps / outcome.TrainSeconds:F1} step/s); wall {SampleTraining.FormatSeconds(wall.Elapsed.TotalSeconds)}; process CPU time {SampleTraining.FormatSeconds(cpu)} (wall ≫ CPU means the machine was shared)"));
         log.WriteLine(string.Create(Inv, $"checkpoint {Path.Combine(s.Out, Sst2Pipeline.CheckpointFile)} reloaded: dev accuracy {reloaded?.Accuracy:P2} vs {outcome.DevAccuracy:P2} in training → {(reproduced ? "reproduced" : "MISMATCH")}"));
 
         List<object>? table = null;
@@ -234,7 +234,7 @@ internal static class Sst2App
         log.WriteLine("== dev accuracy vs size (same harness and budget) ==");
         log.WriteLine("model                    heads     params   dev acc   best acc   train time   CPU time");
         foreach (var r in rows)
-            log.WriteLine(string.Create(Inv, $"{r.Name,-24} {"[" + string.Join(",", r.Heads) + "]",-8} {r.Parameters,9:N0}   {r.DevAccuracy,7:P2}   {r.BestDevAccuracy,7:P2}   {Sst2Pipeline.FormatSeconds(r.TrainSeconds),10}   {Sst2Pipeline.FormatSeconds(r.TrainCpuSeconds),8}"));
+            log.WriteLine(string.Create(Inv, $"{r.Name,-24} {"[" + string.Join(",", r.Heads) + "]",-8} {r.Parameters,9:N0}   {r.DevAccuracy,7:P2}   {r.BestDevAccuracy,7:P2}   {SampleTraining.FormatSeconds(r.TrainSeconds),10}   {SampleTraining.FormatSeconds(r.TrainCpuSeconds),8}"));
         var table = rows.Select(r => (object)new { name = r.Name, heads = r.Heads, parameters = r.Parameters, devAccuracy = r.DevAccuracy, bestDevAccuracy = r.BestDevAccuracy, trainSeconds = r.TrainSeconds, trainCpuSeconds = r.TrainCpuSeconds, steps = r.Steps }).ToList();
         ResultsFile.Write(Path.Combine(s.Out, "baselines.json"), table);
         return table;

@@ -72,6 +72,9 @@ internal static class Sst2Pipeline
     public static ControllerOptions ControllerOptionsFor(Sst2Settings s, long totalSteps) =>
         ControllerChoice.Build(s.Controller, totalSteps, s.Thresholds);
 
+    /// <summary>Warm-up steps of a run of <paramref name="totalSteps"/> steps: the setting, at most a tenth of the run.</summary>
+    public static int WarmupSteps(Sst2Settings s, long totalSteps) => (int)Math.Min(s.WarmupSteps, Math.Max(1, totalSteps / 10));
+
     /// <summary>Trains one model. <paramref name="fixedHeads"/> (per layer) disables the controller; null = INCRT.</summary>
     public static RunOutcome Train(string name, Sst2Settings s, Sst2Data data, Device device, IReadOnlyList<int>? fixedHeads,
         IProgressSink progress, ILoggerFactory? loggers, Action<IncrtClassifier, Trainer, HeadController?, IReadOnlyList<EvaluationResult>>? after = null)
@@ -96,7 +99,7 @@ internal static class Sst2Pipeline
             Name = name,
             Trainer = new TrainerOptions
             {
-                Epochs = s.Epochs, LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = (int)Math.Min(s.WarmupSteps, Math.Max(1, total / 10)),
+                Epochs = s.Epochs, LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = WarmupSteps(s, total),
                 ProgressEvery = s.ProgressEvery, EvaluationsPerEpoch = s.EvalsPerEpoch,
             },
             Controller = fixedHeads is null ? ControllerOptionsFor(s, total) : null,
@@ -148,8 +151,6 @@ internal static class Sst2Pipeline
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
-
-    public static string FormatSeconds(double seconds) => SampleTraining.FormatSeconds(seconds);
 
     /// <summary>Accuracy, per-class precision/recall and the confusion matrix as text.</summary>
     public static string Describe(EvaluationResult e)
