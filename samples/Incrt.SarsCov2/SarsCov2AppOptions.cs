@@ -9,7 +9,7 @@ public sealed record SarsCov2AppOptions
     public string Task { get; init; } = "voc5";
 
     /// <summary>Simulated sequences per class.</summary>
-    public int PerClass { get; init; } = 400;
+    public int PerClass { get; init; } = 800;
 
     /// <summary>Seed of simulation, split, initialisation and batch order.</summary>
     public int Seed { get; init; } = 1;
