@@ -52,6 +52,10 @@ public sealed record SarsCov2AppOptions
     /// fused kernel (5.6–6.5× slower per step at this sequence length).</summary>
     public double AttentionDropout { get; init; }
 
+    /// <summary>Word dropout in training: the probability of zeroing a whole k-mer token's embedding
+    /// (<see cref="Incrt.Models.IncrtModelOptions.TokenDropout"/>), so no single mutation token can carry a prediction.</summary>
+    public double TokenDropout { get; init; }
+
     /// <summary>Training batch size.</summary>
     public int BatchSize { get; init; } = 16;
 
