@@ -30,7 +30,7 @@ var noController = Opt("--no-controller", "Train a fixed-head baseline (no growt
 var pooling = Opt("--pooling", "Classifier read-out: Cls, MaskedMean or MaskedMax.", d.Pooling, nameof(d.Pooling));
 var dropout = Opt("--dropout", "Dropout after the embedding (0 ≤ p < 1).", d.Dropout, nameof(d.Dropout));
 var attentionDropout = Opt("--attention-dropout", "Dropout on the attention weights (0 ≤ p < 1; default 0: non-zero leaves LibTorch's fused CPU attention kernel, 5.6–6.5× slower per step here).", d.AttentionDropout, nameof(d.AttentionDropout));
-var tokenDropout = Opt("--token-dropout", "Word dropout in training: probability of zeroing a whole k-mer token's embedding (0 ≤ p < 1).", d.TokenDropout, nameof(d.TokenDropout));
+var tokenDropout = Opt("--token-dropout", "Word dropout in training: probability of zeroing a whole k-mer token's embedding (0 ≤ p < 1; default 0.1).", d.TokenDropout, nameof(d.TokenDropout));
 var batchSize = Opt("--batch-size", "Training batch size.", d.BatchSize, nameof(d.BatchSize));
 var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the steps, then cosine).", d.LearningRate, nameof(d.LearningRate));
 var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
