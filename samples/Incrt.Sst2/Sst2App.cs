@@ -92,6 +92,16 @@ internal static class Sst2App
                 return 2;
             }
             s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
+            if (!(s.TokenDropout >= 0 && s.TokenDropout < 1))
+            {
+                err.WriteLine(string.Create(Inv, $"error: --token-dropout must be in [0, 1); got {s.TokenDropout}."));
+                return 2;
+            }
+            if (s.EmbeddingStd is double std && !(std > 0 && double.IsFinite(std)))
+            {
+                err.WriteLine(string.Create(Inv, $"error: --embedding-std must be a positive number; got {std}."));
+                return 2;
+            }
             if (!ControllerChoice.IsValid(s.Controller))
             {
                 err.WriteLine($"error: {ControllerChoice.InvalidMessage(s.Controller)}");

@@ -121,4 +121,17 @@ public class SarsCov2BadInputTests(ITestOutputHelper output)
         stdout.Should().Contain("test split (10)").And.Contain("all shifted").And.Contain("worst grid set");
         Directory.Exists(Path.Combine(dir.Path, "out")).Should().BeFalse("the oracle trains and writes nothing");
     }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    public void A_token_dropout_outside_0_1_is_one_error_line_naming_the_option(double p)
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = Run(new SarsCov2AppOptions { TokenDropout = p, Quick = true, Data = SarsCov2Data.Directory, Out = Path.Combine(dir.Path, "out") });
+        code.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Trim().Should().StartWith("error: --token-dropout").And.NotContain("\n");
+        Directory.Exists(Path.Combine(dir.Path, "out")).Should().BeFalse();
+    }
 }
