@@ -21,7 +21,7 @@ var seed = Opt("--seed", "Seed of simulation, split, initialisation and batch or
 var k = Opt("--k", "Amino-acid k-mer length (1 or 3 are the documented choices; 1..8 accepted).", d.K, nameof(d.K));
 var stride = Opt<int?>("--stride", "Step between k-mer starts (default: k, i.e. non-overlapping k-mers).", null, nameof(d.Stride));
 var maxLength = Opt("--max-length", "Tokens per sequence including [CLS]; longer sequences lose their C-terminal end.", d.MaxLength, nameof(d.MaxLength));
-var epochs = Opt("--epochs", "Training epochs.", d.Epochs, nameof(d.Epochs));
+var epochs = Opt("--epochs", "Training epochs (default 12; 24 with --task who; 12 with --quick).", d.Epochs, nameof(d.Epochs));
 var dModel = Opt("--d-model", "Model width.", d.DModel, nameof(d.DModel));
 var headDim = Opt("--head-dim", "Per-head width.", d.HeadDim, nameof(d.HeadDim));
 var maxHeads = Opt("--max-heads", "Head cap per layer.", d.MaxHeads, nameof(d.MaxHeads));
@@ -107,7 +107,7 @@ root.SetAction(parse =>
         PruneRatio = parse.GetValue(pruneRatio),
         Thresholds = parse.GetValue(thresholds),
         Controller = parse.GetValue(controllerPreset)!,
-    }.WithQuickPreset(given);
+    }.WithTaskDefaults(given).WithQuickPreset(given);
     using var console = SampleConsole.Create(parse.GetValue(progress));
     return SarsCov2App.Run(options, console.Out, Console.Error, console.Logging, console.Progress);
 });

@@ -107,6 +107,17 @@ public class SarsCov2BadInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Who_trains_24_epochs_by_default_and_an_explicit_epochs_or_the_quick_preset_wins()
+    {
+        var none = new HashSet<string>();
+        new SarsCov2AppOptions { Task = "who" }.WithTaskDefaults(none).Epochs.Should().Be(24);
+        new SarsCov2AppOptions { Task = "voc5" }.WithTaskDefaults(none).Epochs.Should().Be(12);
+        new SarsCov2AppOptions { Task = "omicron" }.WithTaskDefaults(none).Epochs.Should().Be(12);
+        new SarsCov2AppOptions { Task = "who", Epochs = 5 }.WithTaskDefaults(new HashSet<string> { nameof(SarsCov2AppOptions.Epochs) }).Epochs.Should().Be(5);
+        new SarsCov2AppOptions { Task = "who", Quick = true }.WithTaskDefaults(none).WithQuickPreset(none).Epochs.Should().Be(12);
+    }
+
+    [Fact]
     public void The_oracle_scores_simulated_sets_and_refuses_user_data_with_one_error_line()
     {
         using var dir = new TempDirectory();
