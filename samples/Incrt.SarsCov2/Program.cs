@@ -21,7 +21,7 @@ var seed = Opt("--seed", "Seed of simulation, split, initialisation and batch or
 var k = Opt("--k", "Amino-acid k-mer length (1 or 3 are the documented choices; 1..8 accepted).", d.K, nameof(d.K));
 var stride = Opt<int?>("--stride", "Step between k-mer starts (default: k, i.e. non-overlapping k-mers).", null, nameof(d.Stride));
 var maxLength = Opt("--max-length", "Tokens per sequence including [CLS]; longer sequences lose their C-terminal end.", d.MaxLength, nameof(d.MaxLength));
-var epochs = Opt("--epochs", "Training epochs.", d.Epochs, nameof(d.Epochs));
+var epochs = Opt("--epochs", "Training epochs (default 12; 24 with --task who; 12 with --quick).", d.Epochs, nameof(d.Epochs));
 var dModel = Opt("--d-model", "Model width.", d.DModel, nameof(d.DModel));
 var headDim = Opt("--head-dim", "Per-head width.", d.HeadDim, nameof(d.HeadDim));
 var maxHeads = Opt("--max-heads", "Head cap per layer.", d.MaxHeads, nameof(d.MaxHeads));
@@ -30,6 +30,7 @@ var noController = Opt("--no-controller", "Train a fixed-head baseline (no growt
 var pooling = Opt("--pooling", "Classifier read-out: Cls, MaskedMean or MaskedMax.", d.Pooling, nameof(d.Pooling));
 var dropout = Opt("--dropout", "Dropout after the embedding (0 ≤ p < 1).", d.Dropout, nameof(d.Dropout));
 var attentionDropout = Opt("--attention-dropout", "Dropout on the attention weights (0 ≤ p < 1; default 0: non-zero leaves LibTorch's fused CPU attention kernel, 5.6–6.5× slower per step here).", d.AttentionDropout, nameof(d.AttentionDropout));
+var tokenDropout = Opt("--token-dropout", "Word dropout in training: probability of zeroing a whole k-mer token's embedding (0 ≤ p < 1; default 0.1).", d.TokenDropout, nameof(d.TokenDropout));
 var batchSize = Opt("--batch-size", "Training batch size.", d.BatchSize, nameof(d.BatchSize));
 var learningRate = Opt("--lr", "Peak AdamW learning rate (warm-up 10% of the steps, then cosine).", d.LearningRate, nameof(d.LearningRate));
 var threads = Opt("--threads", "Torch intra-op threads (1 is much faster for these small layers on a shared CPU; 0 = torch default).", d.Threads, nameof(d.Threads));
@@ -82,6 +83,7 @@ root.SetAction(parse =>
         Pooling = parse.GetValue(pooling),
         Dropout = parse.GetValue(dropout),
         AttentionDropout = parse.GetValue(attentionDropout),
+        TokenDropout = parse.GetValue(tokenDropout),
         BatchSize = parse.GetValue(batchSize),
         LearningRate = parse.GetValue(learningRate),
         Threads = parse.GetValue(threads),
@@ -105,7 +107,7 @@ root.SetAction(parse =>
         PruneRatio = parse.GetValue(pruneRatio),
         Thresholds = parse.GetValue(thresholds),
         Controller = parse.GetValue(controllerPreset)!,
-    }.WithQuickPreset(given);
+    }.WithTaskDefaults(given).WithQuickPreset(given);
     using var console = SampleConsole.Create(parse.GetValue(progress));
     return SarsCov2App.Run(options, console.Out, Console.Error, console.Logging, console.Progress);
 });

@@ -87,6 +87,7 @@ public static class SarsCov2App
         if (o.Heads < 1 || o.Heads > o.MaxHeads) throw new UsageException($"--heads must be in 1..--max-heads ({o.MaxHeads}); got {o.Heads}.");
         if (!(o.Dropout >= 0 && o.Dropout < 1)) throw new UsageException($"--dropout must be in [0, 1) (got {o.Dropout}).");
         if (!(o.AttentionDropout >= 0 && o.AttentionDropout < 1)) throw new UsageException($"--attention-dropout must be in [0, 1) (got {o.AttentionDropout}).");
+        if (!(o.TokenDropout >= 0 && o.TokenDropout < 1)) throw new UsageException($"--token-dropout must be in [0, 1) (got {o.TokenDropout}).");
         if (o.GridPerClass < 0) throw new UsageException($"--grid-per-class must be at least 0 (got {o.GridPerClass}).");
         if (!ControllerChoice.IsValid(o.Controller)) throw new UsageException(ControllerChoice.InvalidMessage(o.Controller));
         if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");
@@ -153,7 +154,7 @@ public static class SarsCov2App
             gridRows.Add(RobustnessGrid.Evaluate(name, grid, records => encoder.Score(trained, records, batchSize, o.Seed, device)));
 
         var model = new IncrtModelOptions(tokenizer.VocabularySize, maxTokens, DModel: o.DModel, HeadDim: o.HeadDim,
-            InitialHeads: o.Heads, MaxHeads: o.MaxHeads, Dropout: o.Dropout, AttentionDropout: o.AttentionDropout, Pooling: o.Pooling, Classes: data.Labels.Count, Seed: (ulong)o.Seed);
+            InitialHeads: o.Heads, MaxHeads: o.MaxHeads, Dropout: o.Dropout, AttentionDropout: o.AttentionDropout, TokenDropout: o.TokenDropout, Pooling: o.Pooling, Classes: data.Labels.Count, Seed: (ulong)o.Seed);
         int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         long totalSteps = (long)stepsPerEpoch * o.Epochs;
         var checkpointPath = Path.Combine(outDir, CheckpointFileName);
@@ -199,7 +200,7 @@ public static class SarsCov2App
             },
         };
         stdout.WriteLine(string.Create(inv,
-            $"model: d_model {o.DModel}, head_dim {o.HeadDim}, {o.Heads} initial head(s), cap {o.MaxHeads}, {(o.NoController ? "fixed heads (no controller)" : $"INCRT controller on (preset {ControllerChoice.Normalize(o.Controller)})")}; " +
+            $"model: d_model {o.DModel}, head_dim {o.HeadDim}, {o.Heads} initial head(s), cap {o.MaxHeads}, dropout {o.Dropout}{(o.TokenDropout > 0 ? $", token dropout {o.TokenDropout}" : "")}, {(o.NoController ? "fixed heads (no controller)" : $"INCRT controller on (preset {ControllerChoice.Normalize(o.Controller)})")}; " +
             $"{o.Epochs} epochs × {stepsPerEpoch} steps (batch {o.BatchSize}), device {device}, torch threads {TorchSharp.torch.get_num_threads()}"));
 
         var result = ClassifierExperiment.Run(train, validation, test, data.Labels, settings);

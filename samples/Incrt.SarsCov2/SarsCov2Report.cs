@@ -115,6 +115,7 @@ public static class SarsCov2Report
             settings = new
             {
                 o.Seed, o.Epochs, o.BatchSize, o.LearningRate, o.DModel, o.HeadDim, initialHeads = o.Heads, o.MaxHeads,
+                o.Dropout, o.TokenDropout, pooling = o.Pooling.ToString(),
                 controller = !o.NoController, controllerPreset = o.NoController ? null : ControllerChoice.Normalize(o.Controller),
                 prune = x.Controller?.Prune.ToString(), pruneRatio = x.Controller?.LeaveOneOutRatio, thresholds = x.Controller?.Thresholds.ToString(),
                 o.Threads, device = o.Device,

@@ -45,6 +45,8 @@ internal static class Sst2App
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => d.Dropout, Description = "Dropout." };
         var attnDropout = new Option<double>("--attention-dropout") { DefaultValueFactory = _ => d.AttentionDropout, Description = "Dropout on the attention weights (0 keeps the fused CPU attention kernel)." };
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay." };
+        var embeddingStd = new Option<double?>("--embedding-std") { Description = "Std of the token and position embeddings' initial draw (default: PyTorch's N(0, 1))." };
+        var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => d.TokenDropout, Description = "Word dropout in training: probability of zeroing a whole token's embedding." };
         var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
         var threads = new Option<int>("--threads")
@@ -65,7 +67,7 @@ internal static class Sst2App
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, preNorm,
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, preNorm,
                      seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
@@ -79,7 +81,7 @@ internal static class Sst2App
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
@@ -90,6 +92,16 @@ internal static class Sst2App
                 return 2;
             }
             s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
+            if (!(s.TokenDropout >= 0 && s.TokenDropout < 1))
+            {
+                err.WriteLine(string.Create(Inv, $"error: --token-dropout must be in [0, 1); got {s.TokenDropout}."));
+                return 2;
+            }
+            if (s.EmbeddingStd is double std && !(std > 0 && double.IsFinite(std)))
+            {
+                err.WriteLine(string.Create(Inv, $"error: --embedding-std must be a positive number; got {std}."));
+                return 2;
+            }
             if (!ControllerChoice.IsValid(s.Controller))
             {
                 err.WriteLine($"error: {ControllerChoice.InvalidMessage(s.Controller)}");

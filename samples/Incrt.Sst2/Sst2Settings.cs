@@ -27,6 +27,10 @@ internal sealed record Sst2Settings
     /// <summary>Dropout on the attention weights; 0 keeps LibTorch's fused CPU attention kernel.</summary>
     public double AttentionDropout { get; init; }
     public double WeightDecay { get; init; } = 0.01;
+    /// <summary>Std of the embeddings' initial draw (<see cref="Incrt.Models.IncrtModelOptions.EmbeddingStd"/>); null = N(0, 1).</summary>
+    public double? EmbeddingStd { get; init; }
+    /// <summary>Word dropout in training (<see cref="Incrt.Models.IncrtModelOptions.TokenDropout"/>).</summary>
+    public double TokenDropout { get; init; }
     /// <summary>Block layout: pre-norm X + Attn(LN(X)) instead of post-norm LN(X + Attn(X)).</summary>
     public bool PreNorm { get; init; } = true;
     public int WarmupSteps { get; init; } = 500;

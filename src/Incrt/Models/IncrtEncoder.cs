@@ -27,6 +27,13 @@ public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>, IGrowableModel
         Options = options;
         tok_emb = nn.Embedding(options.VocabSize, options.DModel, padding_idx: 0, device: device);
         pos_emb = nn.Embedding(options.MaxLength, options.DModel, device: device);
+        if (options.EmbeddingStd is double std)
+        {
+            using var _ = no_grad();
+            tok_emb.weight!.normal_(0, std);
+            tok_emb.weight![0].zero_();   // the padding row stays zero, as nn.Embedding's own init leaves it
+            pos_emb.weight!.normal_(0, std);
+        }
         emb_norm = nn.LayerNorm(options.DModel, device: device);
         emb_drop = nn.Dropout(options.Dropout);
         blocks = new ModuleList<IncrtBlock>(Enumerable.Range(0, options.Layers)
@@ -52,7 +59,14 @@ public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>, IGrowableModel
         if (ids.shape[1] > Options.MaxLength)
             throw new ArgumentException($"Sequence length {ids.shape[1]} exceeds the position table (MaxLength = {Options.MaxLength}).", nameof(ids));
         using var positions = arange(ids.shape[1], dtype: ScalarType.Int64, device: ids.device);
-        var x = emb_drop.call(emb_norm.call(tok_emb.call(ids) + pos_emb.call(positions)));
+        var tokens = tok_emb.call(ids);
+        if (training && Options.TokenDropout > 0)
+        {
+            // Word dropout: whole token vectors are zeroed (not rescaled), so the sentence must be read from the rest.
+            using var keep = rand(ids.shape[0], ids.shape[1], 1, device: ids.device).ge_(Options.TokenDropout).to_type(tokens.dtype);
+            tokens = tokens.mul_(keep);
+        }
+        var x = emb_drop.call(emb_norm.call(tokens + pos_emb.call(positions)));
         foreach (var block in blocks) x = block.forward(x, keyPaddingMask);
         return x;
     }

@@ -38,6 +38,12 @@ public enum Pooling
 /// pre-norm X ← X + Attn(LN(X)), which leaves the residual stream un-normalised, so a linear read-out sees the heads'
 /// outputs as a linear sum (the planted tasks need this: a LayerNorm before the read-out lets fewer heads than
 /// offsets unmix them, docs/theory.md §8).</param>
+/// <param name="EmbeddingStd">Standard deviation of the token and position embeddings' initial draw; null = PyTorch's
+/// N(0, 1). Only the ratio of an update to the table's scale matters behind the embedding LayerNorm, so a small value
+/// (e.g. 0.02) lets AdamW move rarely seen words' vectors as fast as frequent ones'.</param>
+/// <param name="TokenDropout">In training, the probability of dropping a whole token's embedding (its position embedding
+/// stays): the model cannot lean on any single word, a regulariser for small text sets (word dropout, Iyyer et al. 2015).
+/// Default 0.</param>
 public sealed record IncrtModelOptions(
     long VocabSize,
     long MaxLength,
@@ -53,7 +59,9 @@ public sealed record IncrtModelOptions(
     int Classes = 2,
     ulong Seed = 0,
     double? AttentionDropout = null,
-    bool PreNorm = false)
+    bool PreNorm = false,
+    double? EmbeddingStd = null,
+    double TokenDropout = 0)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -66,6 +74,9 @@ public sealed record IncrtModelOptions(
         if (AttentionDropout is double a && !(a >= 0 && a < 1))
             throw new ArgumentOutOfRangeException(nameof(AttentionDropout), a, "AttentionDropout must be null (same as Dropout) or in [0, 1).");
         if (!Enum.IsDefined(Pooling)) throw new ArgumentOutOfRangeException(nameof(Pooling), Pooling, "Pooling must be Cls, MaskedMean or MaskedMax.");
+        if (EmbeddingStd is double std && !(std > 0 && double.IsFinite(std)))
+            throw new ArgumentOutOfRangeException(nameof(EmbeddingStd), std, "EmbeddingStd must be null (PyTorch's N(0, 1)) or a positive finite number.");
+        if (!(TokenDropout >= 0 && TokenDropout < 1)) throw new ArgumentOutOfRangeException(nameof(TokenDropout), TokenDropout, "TokenDropout must be in [0, 1).");
         if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), Classes, "Classes must be at least 2.");
         Attention(0, null).Validate();
     }

@@ -107,6 +107,17 @@ public class SarsCov2BadInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Who_trains_24_epochs_by_default_and_an_explicit_epochs_or_the_quick_preset_wins()
+    {
+        var none = new HashSet<string>();
+        new SarsCov2AppOptions { Task = "who" }.WithTaskDefaults(none).Epochs.Should().Be(24);
+        new SarsCov2AppOptions { Task = "voc5" }.WithTaskDefaults(none).Epochs.Should().Be(12);
+        new SarsCov2AppOptions { Task = "omicron" }.WithTaskDefaults(none).Epochs.Should().Be(12);
+        new SarsCov2AppOptions { Task = "who", Epochs = 5 }.WithTaskDefaults(new HashSet<string> { nameof(SarsCov2AppOptions.Epochs) }).Epochs.Should().Be(5);
+        new SarsCov2AppOptions { Task = "who", Quick = true }.WithTaskDefaults(none).WithQuickPreset(none).Epochs.Should().Be(12);
+    }
+
+    [Fact]
     public void The_oracle_scores_simulated_sets_and_refuses_user_data_with_one_error_line()
     {
         using var dir = new TempDirectory();
@@ -120,5 +131,18 @@ public class SarsCov2BadInputTests(ITestOutputHelper output)
         code.Should().Be(0);
         stdout.Should().Contain("test split (10)").And.Contain("all shifted").And.Contain("worst grid set");
         Directory.Exists(Path.Combine(dir.Path, "out")).Should().BeFalse("the oracle trains and writes nothing");
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    public void A_token_dropout_outside_0_1_is_one_error_line_naming_the_option(double p)
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = Run(new SarsCov2AppOptions { TokenDropout = p, Quick = true, Data = SarsCov2Data.Directory, Out = Path.Combine(dir.Path, "out") });
+        code.Should().Be(SarsCov2App.UserErrorExitCode);
+        stderr.Trim().Should().StartWith("error: --token-dropout").And.NotContain("\n");
+        Directory.Exists(Path.Combine(dir.Path, "out")).Should().BeFalse();
     }
 }

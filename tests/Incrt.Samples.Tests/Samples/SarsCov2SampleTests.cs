@@ -159,7 +159,7 @@ public class SarsCov2SampleTests(ITestOutputHelper output)
         var root = json.RootElement;
         root.GetProperty("settings").GetProperty("quick").GetBoolean().Should().BeTrue();
         root.GetProperty("data").GetProperty("test").GetInt32().Should().Be(50, "10% of 100 per class, 5 classes");
-        root.GetProperty("test").GetProperty("macroF1").GetDouble().Should().BeGreaterThan(0.6, "chance is 0.2; the quick run scored 0.841 when measured (README)");
+        root.GetProperty("test").GetProperty("macroF1").GetDouble().Should().BeGreaterThan(0.6, "chance is 0.2; the quick run scored 0.799 when measured (README)");
         // The loss-aware controller keeps a head only if it pays for itself; whatever it decided, the final layout must be
         // the starting head plus the recorded growths minus the recorded removals.
         var heads = root.GetProperty("heads");

@@ -30,4 +30,16 @@ public class Sst2EvalInputTests
         Sst2App.Run(["--baselines", "--baseline-heads", value], new StringWriter(), err, consoleLogging: false).Should().Be(2);
         err.ToString().Should().StartWith("error:").And.Contain("--baseline-heads").And.Contain(value);
     }
+
+    [Theory]
+    [InlineData("--token-dropout", "1")]
+    [InlineData("--token-dropout", "-0.1")]
+    [InlineData("--embedding-std", "0")]
+    [InlineData("--embedding-std", "NaN")]
+    public void An_embedding_option_out_of_range_exits_2_naming_the_option_before_reading_data(string option, string value)
+    {
+        var err = new StringWriter();
+        Sst2App.Run([option, value, "--data", "no-such-folder"], new StringWriter(), err, consoleLogging: false).Should().Be(2);
+        err.ToString().Trim().Should().StartWith("error: " + option).And.NotContain("\n");
+    }
 }
