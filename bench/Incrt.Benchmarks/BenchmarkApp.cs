@@ -6,7 +6,7 @@ namespace Incrt.Benchmarks;
 
 /// <summary>The benchmark app's entry point (Program.cs calls it; tests run it in-process).</summary>
 /// <remarks>
-/// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--device D] [--out DIR]
+/// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--controllers loss,energy] [--device D] [--out DIR]
 /// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery;
 /// --tiny = --quick with the smallest grids, for the test.
 /// Cases: train, controller, estimator, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
@@ -78,7 +78,7 @@ public static class BenchmarkApp
         foreach (var n in threads)
         {
             torch.set_num_threads(n);
-            var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny);
+            var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny, settings.Controllers);
             var steps = new List<(long D, int H, long T, double IncrtMs, double PeerMs)>();
             foreach (var c in cases)
             {
@@ -88,7 +88,7 @@ public static class BenchmarkApp
                 var r = c switch
                 {
                     "train" => Cases.TrainingStep(o, steps),
-                    "controller" => Cases.Controller(o),
+                    "controller" => ControllerCase.Measure(o),
                     "estimator" => EstimatorCase.Measure(o),
                     "surgery" => Cases.Surgery(o),
                     "efficiency" => Cases.Efficiency(o, steps),
