@@ -7,7 +7,7 @@ namespace Incrt.Benchmarks;
 /// <summary>The benchmark app's entry point (Program.cs calls it; tests run it in-process).</summary>
 /// <remarks>
 /// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--controllers loss,energy] [--device D] [--out DIR]
-/// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery;
+/// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery/e2e;
 /// --tiny = --quick with the smallest grids, for the test.
 /// Cases: train, controller, estimator, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
 /// Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.

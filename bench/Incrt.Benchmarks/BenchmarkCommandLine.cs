@@ -32,7 +32,7 @@ internal static class BenchmarkCommandLine
         var cases = ListOption.Names("--case", "Cases to run, in order (default: all; efficiency reuses train's timings).", BenchmarkApp.AllCases);
         var threads = ListOption.Integers("--threads", "Torch intra-op thread counts; every case runs once per count (default 1,2; --quick 1).", minimum: 1);
         var steps = IntegerOption.AtLeast("--steps", "Soak length in training steps (default 10,000; --quick 2,000).", 1);
-        var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller and surgery.", minimum: 1);
+        var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller, surgery and e2e.", minimum: 1);
         var controllers = ListOption.Names("--controllers", "Controller presets the controller and e2e cases compare: loss " +
             "(ControllerPresets.LossAware, the default preset, with a loss probe) and energy (ControllerPresets.Energy) (default: both).", BenchControllers.All);
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto: where layers, inputs and models live; CUDA timings are synchronised (default cpu).", DefaultValueFactory = _ => "cpu" };

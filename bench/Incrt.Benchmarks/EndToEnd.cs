@@ -20,16 +20,16 @@ namespace Incrt.Benchmarks;
 /// <see cref="Trainer.Fit"/> wires it), every rule running but its grow/prune verdicts vetoed
 /// (<see cref="BenchControllers.MeasureOnly"/>): the same training work on and off, plus the controller's own
 /// measurements. Samples are one prune interval long, so each holds exactly one masked-loss check (H + 1 probe losses).</item>
-/// <item><c>loss, growth allowed</c>: the preset as users get it, MaxHeads = 2H: trial heads may be added, kept,
+/// <item><c>loss, growth allowed</c>: the preset as users get it, MaxHeads = 16: trial heads may be added, kept,
 /// withdrawn or heads pruned, so "on" may train a different model; reported, not judged.</item>
 /// </list>
 /// </remarks>
 internal static class EndToEnd
 {
-    public const int MaxLength = 64, BatchSize = 32, MinFreq = 2, Seed = 1, Heads = 8;
+    public const int MaxLength = 64, BatchSize = 32, MinFreq = 2, Seed = 1, GrowthMaxHeads = 16;
 
     /// <summary>One measured on/off comparison.</summary>
-    private sealed record Variant(string Label, string Preset, bool MeasureOnly, int MaxHeads, bool Judged);
+    private sealed record Variant(string Label, string Preset, bool MeasureOnly, int Heads, int MaxHeads, bool Judged);
 
     /// <summary>One configuration: classifier, trainer, (optional) controller and its own batch stream. Both
     /// configurations get a batcher with the same seed, so they see the same batches in the same order.</summary>
@@ -46,7 +46,7 @@ internal static class EndToEnd
                 Dropout: 0.1, Pooling: Pooling.MaskedMean, Classes: 2, Seed: Seed);
             Model = new IncrtClassifier(options, BenchDevice.Current);
             foreach (var layer in Model.GrowableLayers)
-                while (layer.HeadCount < Heads) layer.AddHead(HeadInit.Random);
+                while (layer.HeadCount < v.Heads) layer.AddHead(HeadInit.Random);
             var trainerOptions = new TrainerOptions();
             Trainer = new Trainer(Model, trainerOptions);
             var batcher = new LengthBucketBatcher(ids, labels, BatchSize, Seed, device: BenchDevice.Current);
@@ -114,7 +114,7 @@ internal static class EndToEnd
         var result = new CaseResult
         {
             Case = "e2e",
-            Title = $"SST-2 classifier training (d = 128, d_k = 32, H = {Heads} at the start, masked mean, dropout 0.1, B = {BatchSize}, max length {MaxLength}), controller on vs off",
+            Title = $"SST-2 classifier training (d = 128, d_k = 32, H heads at the start, masked mean, dropout 0.1, B = {BatchSize}, max length {MaxLength}), controller on vs off",
             Threads = o.Threads, Target = "samples/s on/off ≥ 0.97 (≤ 3% overhead; median of interleaved samples) at equal heads, for each judged row",
         };
 
@@ -128,15 +128,16 @@ internal static class EndToEnd
         var labels = train.Select(e => e.Label).ToArray();
 
         var variants = new List<Variant>();
-        foreach (var name in o.ControllerNames)
-        {
-            if (name == BenchControllers.Loss)
+        foreach (int h in o.Grid(new[] { 1, 8 }))
+            foreach (var name in o.ControllerNames)
             {
-                variants.Add(new("loss, measure-only", name, MeasureOnly: true, MaxHeads: Heads, Judged: true));
-                variants.Add(new("loss, growth allowed", name, MeasureOnly: false, MaxHeads: 2 * Heads, Judged: false));
+                if (name == BenchControllers.Loss)
+                {
+                    variants.Add(new("loss, measure-only", name, MeasureOnly: true, h, MaxHeads: h, Judged: true));
+                    variants.Add(new("loss, growth allowed", name, MeasureOnly: false, h, MaxHeads: Math.Max(h, GrowthMaxHeads), Judged: false));
+                }
+                else variants.Add(new(name, name, MeasureOnly: false, h, MaxHeads: h, Judged: true));
             }
-            else variants.Add(new(name, name, MeasureOnly: false, MaxHeads: Heads, Judged: true));
-        }
 
         bool met = true;
         var notes = new List<string>();
@@ -164,14 +165,14 @@ internal static class EndToEnd
                 if (rep % 2 == 0) { a = Sample(on, stepsPerSample); b = Sample(off, stepsPerSample); }
                 else { b = Sample(off, stepsPerSample); a = Sample(on, stepsPerSample); }
                 sOn.Add(a.Rate); sOff.Add(b.Rate); ratio.Add(a.Rate / b.Rate); cpuRatio.Add(a.CpuRate / b.CpuRate);
-                Console.Error.WriteLine($"  e2e {v.Label} rep {rep}: on {a.Rate:F1} samples/s, off {b.Rate:F1} samples/s, ratio {a.Rate / b.Rate:F3}");
+                Console.Error.WriteLine($"  e2e H={v.Heads} {v.Label} rep {rep}: on {a.Rate:F1} samples/s, off {b.Rate:F1} samples/s, ratio {a.Rate / b.Rate:F3}");
             }
             double median = Harness.Median(ratio);
             var headsOn = on.Model.GrowableLayers[0].HeadCount;
             var headsOff = off.Model.GrowableLayers[0].HeadCount;
             bool rowMet = median >= 0.97 && headsOn == headsOff;
             if (v.Judged) met &= rowMet;
-            result.Add(("controller", v.Label), ("train rows", train.Count), ("vocab", vocab.Count), ("H", Heads), ("max heads", v.MaxHeads),
+            result.Add(("controller", v.Label), ("train rows", train.Count), ("vocab", vocab.Count), ("H", v.Heads), ("max heads", v.MaxHeads),
                 ("warm-up steps", warmup), ("steps/sample", stepsPerSample), ("samples", reps),
                 ("on samples/s", Harness.Median(sOn)), ("off samples/s", Harness.Median(sOff)), ("on/off", median),
                 ("ratio min", ratio.Min()), ("ratio max", ratio.Max()), ("CPU-time on/off", Harness.Median(cpuRatio)),
@@ -182,7 +183,7 @@ internal static class EndToEnd
         result.Note = "energy: ControllerPresets.Energy, MaxHeads = H so it cannot grow, warm-up covers its calibration. " +
                       $"loss: ControllerPresets.LossAware (the default) with Trainer's probe ({new TrainerOptions().ProbeExamples} training examples, eval mode); " +
                       "measure-only = every grow/prune verdict vetoed, so on and off train the same model (the controller's bookkeeping and probe cost); " +
-                      "growth allowed = the preset unchanged with MaxHeads = 2H (head changes alter the training work; not judged). " +
+                      $"growth allowed = the preset unchanged with MaxHeads = {GrowthMaxHeads} (head changes alter the training work; not judged). " +
                       "CPU-time ratio = (samples per CPU-second) on/off" + (o.Tiny ? "; tiny: samples too short to hold a prune check" : "");
         return result;
     }
