@@ -9,12 +9,12 @@ namespace Incrt.Benchmarks;
 /// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--controllers loss,energy] [--device D] [--out DIR]
 /// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery/e2e;
 /// --tiny = --quick with the smallest grids, for the test.
-/// Cases: train, controller, estimator, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
+/// Cases: train, controller, estimator, surgery, efficiency, soak, e2e, overhead (default: all; efficiency reuses train's timings).
 /// Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.
 /// </remarks>
 public static class BenchmarkApp
 {
-    public static readonly string[] AllCases = { "train", "controller", "estimator", "surgery", "efficiency", "soak", "e2e" };
+    public static readonly string[] AllCases = { "train", "controller", "estimator", "surgery", "efficiency", "soak", "e2e", "overhead" };
 
     /// <summary>Runs the benchmarks; writes the markdown (and <c>--help</c>) to <paramref name="output"/>, the JSON under
     /// --out and argument errors to <paramref name="error"/> (default <see cref="Console.Error"/>). Restores the torch
@@ -93,6 +93,7 @@ public static class BenchmarkApp
                     "surgery" => Cases.Surgery(o),
                     "efficiency" => Cases.Efficiency(o, steps),
                     "e2e" => EndToEnd.Measure(o),
+                    "overhead" => OverheadCase.Measure(o),
                     _ => Cases.Soak(o),
                 };
                 report.Cases.Add(r);
