@@ -158,13 +158,15 @@ internal static class EndToEnd
             long callsBefore = on.Controller!.Calls, probesBefore = on.Probes;
 
             var sOn = new List<double>(); var sOff = new List<double>(); var ratio = new List<double>(); var cpuRatio = new List<double>();
+            double wallOn = 0, wallOff = 0;
             for (int rep = 0; rep < reps; rep++)
             {
                 // on, off, off, on, …: both see the same batches in this pair
-                (double Rate, double CpuRate) a, b;
+                (double Rate, double CpuRate, double Wall) a, b;
                 if (rep % 2 == 0) { a = Sample(on, stepsPerSample); b = Sample(off, stepsPerSample); }
                 else { b = Sample(off, stepsPerSample); a = Sample(on, stepsPerSample); }
                 sOn.Add(a.Rate); sOff.Add(b.Rate); ratio.Add(a.Rate / b.Rate); cpuRatio.Add(a.CpuRate / b.CpuRate);
+                wallOn += a.Wall; wallOff += b.Wall;
                 Console.Error.WriteLine($"  e2e H={v.Heads} {v.Label} rep {rep}: on {a.Rate:F1} samples/s, off {b.Rate:F1} samples/s, ratio {a.Rate / b.Rate:F3}");
             }
             double median = Harness.Median(ratio);
@@ -175,7 +177,7 @@ internal static class EndToEnd
             result.Add(("controller", v.Label), ("train rows", train.Count), ("vocab", vocab.Count), ("H", v.Heads), ("max heads", v.MaxHeads),
                 ("warm-up steps", warmup), ("steps/sample", stepsPerSample), ("samples", reps),
                 ("on samples/s", Harness.Median(sOn)), ("off samples/s", Harness.Median(sOff)), ("on/off", median),
-                ("ratio min", ratio.Min()), ("ratio max", ratio.Max()), ("CPU-time on/off", Harness.Median(cpuRatio)),
+                ("total on/off", wallOff / wallOn), ("ratio min", ratio.Min()), ("ratio max", ratio.Max()), ("CPU-time on/off", Harness.Median(cpuRatio)),
                 ("controller calls timed", on.Controller.Calls - callsBefore), ("probe losses timed", on.Probes - probesBefore),
                 ("heads on/off after", $"{headsOn}/{headsOff}"), ("head events", on.Events), ("≥ 0.97", v.Judged ? rowMet : "not judged"));
         }
@@ -184,11 +186,12 @@ internal static class EndToEnd
                       $"loss: ControllerPresets.LossAware (the default) with Trainer's probe ({new TrainerOptions().ProbeExamples} training examples, eval mode); " +
                       "measure-only = every grow/prune verdict vetoed, so on and off train the same model (the controller's bookkeeping and probe cost); " +
                       $"growth allowed = the preset unchanged with MaxHeads = {GrowthMaxHeads} (head changes alter the training work; not judged). " +
-                      "CPU-time ratio = (samples per CPU-second) on/off" + (o.Tiny ? "; tiny: samples too short to hold a prune check" : "");
+                      "total on/off = off wall time / on wall time over all timed samples (the same batches; unlike the median it keeps the samples " +
+                      "that hold a growth trial's probes); CPU-time ratio = (samples per CPU-second) on/off" + (o.Tiny ? "; tiny: samples too short to hold a prune check" : "");
         return result;
     }
 
-    private static (double Rate, double CpuRate) Sample(Run r, int steps)
+    private static (double Rate, double CpuRate, double Wall) Sample(Run r, int steps)
     {
         long s0 = r.Samples;
         double cpu0 = Harness.CpuMs();
@@ -196,6 +199,6 @@ internal static class EndToEnd
         r.Steps(steps);
         double wall = sw.Elapsed.TotalSeconds, cpu = (Harness.CpuMs() - cpu0) / 1e3;
         long n = r.Samples - s0;
-        return (n / wall, n / cpu);
+        return (n / wall, n / cpu, wall);
     }
 }

@@ -30,6 +30,7 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
         var e2e = rows[0];
         e2e.GetProperty("on samples/s").GetDouble().Should().BePositive();
         e2e.GetProperty("off samples/s").GetDouble().Should().BePositive();
+        e2e.GetProperty("total on/off").GetDouble().Should().BePositive();
         e2e.GetProperty("heads on/off after").GetString().Should().Be("1/1", "--tiny runs H = 1 and the measure-only controller cannot change the layer");
         log.ToString().Should().Contain("### e2e:");
     }
