@@ -68,6 +68,10 @@ public static class BenchmarkApp
                 ["quick"] = quick,
                 ["device"] = device.ToString(),
                 ["cudaDevices"] = torch.cuda.is_available() ? torch.cuda.device_count() : 0,
+                // glibc's heap trimming decides INCRT/peer ratios on this kind of box (docs/benchmarks.md, 2026-11-30 continued).
+                ["mallocEnv"] = string.Join(' ', Environment.GetEnvironmentVariables().Keys.Cast<string>()
+                    .Where(k => k.StartsWith("MALLOC_", StringComparison.Ordinal)).Order()
+                    .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}")),
             },
         };
         output.WriteLine($"# Incrt benchmarks ({(tiny ? "tiny" : quick ? "quick" : "full")}), {report.StartedUtc:yyyy-MM-dd HH:mm} UTC");
