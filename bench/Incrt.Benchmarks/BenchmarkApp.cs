@@ -6,15 +6,15 @@ namespace Incrt.Benchmarks;
 
 /// <summary>The benchmark app's entry point (Program.cs calls it; tests run it in-process).</summary>
 /// <remarks>
-/// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--device D] [--out DIR]
-/// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery;
+/// Usage: Incrt.Benchmarks [--quick] [--tiny] [--case NAME[,NAME]] [--threads N[,N]] [--steps N] [--heads H[,H]] [--controllers loss,energy] [--device D] [--out DIR]
+/// (<see cref="BenchmarkCommandLine"/>; <c>--help</c> lists them). --heads restricts the H grid of train/controller/surgery/e2e;
 /// --tiny = --quick with the smallest grids, for the test.
-/// Cases: train, controller, estimator, surgery, efficiency, soak, e2e (default: all; efficiency reuses train's timings).
+/// Cases: train, controller, estimator, surgery, efficiency, soak, e2e, overhead (default: all; efficiency reuses train's timings).
 /// Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.
 /// </remarks>
 public static class BenchmarkApp
 {
-    public static readonly string[] AllCases = { "train", "controller", "estimator", "surgery", "efficiency", "soak", "e2e" };
+    public static readonly string[] AllCases = { "train", "controller", "estimator", "surgery", "efficiency", "soak", "e2e", "overhead" };
 
     /// <summary>Runs the benchmarks; writes the markdown (and <c>--help</c>) to <paramref name="output"/>, the JSON under
     /// --out and argument errors to <paramref name="error"/> (default <see cref="Console.Error"/>). Restores the torch
@@ -68,6 +68,10 @@ public static class BenchmarkApp
                 ["quick"] = quick,
                 ["device"] = device.ToString(),
                 ["cudaDevices"] = torch.cuda.is_available() ? torch.cuda.device_count() : 0,
+                // glibc's heap trimming decides INCRT/peer ratios on this kind of box (docs/benchmarks.md, 2026-11-30 continued).
+                ["mallocEnv"] = string.Join(' ', Environment.GetEnvironmentVariables().Keys.Cast<string>()
+                    .Where(k => k.StartsWith("MALLOC_", StringComparison.Ordinal)).Order()
+                    .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}")),
             },
         };
         output.WriteLine($"# Incrt benchmarks ({(tiny ? "tiny" : quick ? "quick" : "full")}), {report.StartedUtc:yyyy-MM-dd HH:mm} UTC");
@@ -78,7 +82,7 @@ public static class BenchmarkApp
         foreach (var n in threads)
         {
             torch.set_num_threads(n);
-            var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny);
+            var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny, settings.Controllers);
             var steps = new List<(long D, int H, long T, double IncrtMs, double PeerMs)>();
             foreach (var c in cases)
             {
@@ -88,11 +92,12 @@ public static class BenchmarkApp
                 var r = c switch
                 {
                     "train" => Cases.TrainingStep(o, steps),
-                    "controller" => Cases.Controller(o),
+                    "controller" => ControllerCase.Measure(o),
                     "estimator" => EstimatorCase.Measure(o),
                     "surgery" => Cases.Surgery(o),
                     "efficiency" => Cases.Efficiency(o, steps),
                     "e2e" => EndToEnd.Measure(o),
+                    "overhead" => OverheadCase.Measure(o),
                     _ => Cases.Soak(o),
                 };
                 report.Cases.Add(r);

@@ -12,8 +12,9 @@ namespace Incrt.Benchmarks;
 /// <param name="Heads">Restricts the H grid of train/controller/surgery; null = the case's grid.</param>
 /// <param name="Out">JSON output folder.</param>
 /// <param name="Device">cpu, cuda, cuda:N or auto.</param>
+/// <param name="Controllers">Controller presets of the controller and e2e cases (<see cref="BenchControllers"/>); all when empty.</param>
 internal sealed record BenchmarkSettings(bool Quick, bool Tiny, IReadOnlyList<string> Cases, IReadOnlyList<int> Threads, int? SoakSteps,
-    int[]? Heads, string Out, string Device = "cpu");
+    int[]? Heads, string Out, string Device = "cpu", IReadOnlyList<string>? Controllers = null);
 
 /// <summary>The benchmark app's command line (System.CommandLine; <c>--help</c> lists every option).</summary>
 internal static class BenchmarkCommandLine
@@ -31,7 +32,9 @@ internal static class BenchmarkCommandLine
         var cases = ListOption.Names("--case", "Cases to run, in order (default: all; efficiency reuses train's timings).", BenchmarkApp.AllCases);
         var threads = ListOption.Integers("--threads", "Torch intra-op thread counts; every case runs once per count (default 1,2; --quick 1).", minimum: 1);
         var steps = IntegerOption.AtLeast("--steps", "Soak length in training steps (default 10,000; --quick 2,000).", 1);
-        var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller and surgery.", minimum: 1);
+        var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller, surgery and e2e.", minimum: 1);
+        var controllers = ListOption.Names("--controllers", "Controller presets the controller and e2e cases compare: loss " +
+            "(ControllerPresets.LossAware, the default preset, with a loss probe) and energy (ControllerPresets.Energy) (default: both).", BenchControllers.All);
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto: where layers, inputs and models live; CUDA timings are synchronised (default cpu).", DefaultValueFactory = _ => "cpu" };
         device.Validators.Add(r =>
         {
@@ -42,7 +45,7 @@ internal static class BenchmarkCommandLine
 
         var root = new RootCommand("Incrt benchmarks: INCRT's growable attention against TorchSharp's fixed nn.MultiheadAttention, in one process. " +
             "Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.");
-        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, device, output }) root.Options.Add(o);
+        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, controllers, device, output }) root.Options.Add(o);
         root.SetAction(p =>
         {
             bool isTiny = p.GetValue(tiny);
@@ -55,7 +58,8 @@ internal static class BenchmarkCommandLine
                 SoakSteps: p.GetValue(steps),
                 Heads: givenHeads is { Length: > 0 } ? givenHeads : null,
                 Out: p.GetValue(output)!,
-                Device: p.GetValue(device)!));
+                Device: p.GetValue(device)!,
+                Controllers: p.GetValue(controllers) ?? []));
         });
         return root;
     }

@@ -8,40 +8,73 @@ using static TorchSharp.torch;
 
 namespace Incrt.Benchmarks;
 
-/// <summary>Case 6: SST-2 classifier training throughput with the controller on vs off at the same head count.</summary>
+/// <summary>Case 6: SST-2 classifier training throughput with the controller on vs off at the same head count, for each
+/// preset of <c>--controllers</c>.</summary>
+/// <remarks>
+/// "On" and "off" are two copies of the same model (same seed, same H, same batches in the same order), timed in
+/// interleaved samples. Variants:
+/// <list type="bullet">
+/// <item><c>energy</c>: <see cref="ControllerPresets.Energy"/>, MaxHeads = H so it cannot grow (as in earlier runs).</item>
+/// <item><c>loss, measure-only</c>: <see cref="ControllerPresets.LossAware"/> with the trainer's probe
+/// (<see cref="TrainingProbe"/>, <see cref="TrainerOptions.ProbeExamples"/> training examples, wired as
+/// <see cref="Trainer.Fit"/> wires it), every rule running but its grow/prune verdicts vetoed
+/// (<see cref="BenchControllers.MeasureOnly"/>): the same training work on and off, plus the controller's own
+/// measurements. Samples are one prune interval long, so each holds exactly one masked-loss check (H + 1 probe losses).</item>
+/// <item><c>loss, growth allowed</c>: the preset as users get it, MaxHeads = 16: trial heads may be added, kept,
+/// withdrawn or heads pruned, so "on" may train a different model; reported, not judged.</item>
+/// </list>
+/// </remarks>
 internal static class EndToEnd
 {
-    public const int MaxLength = 64, BatchSize = 32, MinFreq = 2, Seed = 1;
+    public const int MaxLength = 64, BatchSize = 32, MinFreq = 2, Seed = 1, GrowthMaxHeads = 16;
+
+    /// <summary>One measured on/off comparison.</summary>
+    private sealed record Variant(string Label, string Preset, bool MeasureOnly, int Heads, int MaxHeads, bool Judged);
 
     /// <summary>One configuration: classifier, trainer, (optional) controller and its own batch stream. Both
     /// configurations get a batcher with the same seed, so they see the same batches in the same order.</summary>
     private sealed class Run : IDisposable
     {
         private readonly IEnumerator<SequenceBatch> _batches;
+        private readonly IDisposable? _probe, _attached;
         private const long TotalSteps = 1_000_000;                   // learning-rate schedule only
 
-        public Run(int vocab, int heads, int[][] ids, int[] labels, bool controllerOn)
+        public Run(int vocab, int[][] ids, int[] labels, Variant v, bool controllerOn)
         {
             manual_seed(Seed);
-            var options = new IncrtModelOptions(vocab, MaxLength, DModel: 128, HeadDim: 32, Layers: 1, InitialHeads: 1, MaxHeads: heads,
+            var options = new IncrtModelOptions(vocab, MaxLength, DModel: 128, HeadDim: 32, Layers: 1, InitialHeads: 1, MaxHeads: v.MaxHeads,
                 Dropout: 0.1, Pooling: Pooling.MaskedMean, Classes: 2, Seed: Seed);
             Model = new IncrtClassifier(options, BenchDevice.Current);
             foreach (var layer in Model.GrowableLayers)
-                while (layer.HeadCount < heads) layer.AddHead(HeadInit.Random);
-            Trainer = new Trainer(Model, new TrainerOptions());
+                while (layer.HeadCount < v.Heads) layer.AddHead(HeadInit.Random);
+            var trainerOptions = new TrainerOptions();
+            Trainer = new Trainer(Model, trainerOptions);
+            var batcher = new LengthBucketBatcher(ids, labels, BatchSize, Seed, device: BenchDevice.Current);
             if (controllerOn)
             {
-                Controller = new HeadController(Model.GrowableLayers, Trainer.Optimizer, new ControllerOptions());
+                var preset = BenchControllers.Preset(v.Preset);
+                Controller = new HeadController(Model.GrowableLayers, Trainer.Optimizer, preset,
+                    rules: v.MeasureOnly ? BenchControllers.MeasureOnly(preset) : null);
                 Controller.HeadChanged += (_, e) => { if (e.Kind is HeadEventKind.Grew or HeadEventKind.Pruned) Events++; };
+                if (preset.Growth == GrowthSignal.LossPlateau || preset.Prune == PruneStatistic.MaskedLoss)
+                {
+                    // What Trainer.Fit does for a controller without a probe: the first ProbeExamples training examples.
+                    var probe = TrainingProbe.From(batcher, Model, b => Model.forward(b.Ids, b.KeyPaddingMask), null, trainerOptions.ProbeExamples);
+                    _probe = probe;
+                    _attached = probe.AttachTo(Controller);
+                    var loss = Controller.LossProbe!;
+                    Controller.LossProbe = () => { Probes++; return loss(); };
+                }
             }
             Trainer.Controller = Controller;
-            _batches = Stream(new LengthBucketBatcher(ids, labels, BatchSize, Seed, device: BenchDevice.Current)).GetEnumerator();
+            _batches = Stream(batcher).GetEnumerator();
         }
 
         public IncrtClassifier Model { get; }
         public Trainer Trainer { get; }
         public HeadController? Controller { get; }
         public int Events { get; private set; }
+        public long Probes { get; private set; }
         public long Samples { get; private set; }
 
         private static IEnumerable<SequenceBatch> Stream(LengthBucketBatcher b)
@@ -66,6 +99,8 @@ internal static class EndToEnd
         public void Dispose()
         {
             _batches.Dispose();
+            _attached?.Dispose();
+            _probe?.Dispose();
             Controller?.Dispose();
             Trainer.Optimizer.Dispose();
             Model.Dispose();
@@ -74,17 +109,13 @@ internal static class EndToEnd
 
     public static CaseResult Measure(BenchOptions o)
     {
-        int heads = 8;
         int rows = o.Tiny ? 1_000 : o.Quick ? 2_000 : 8_000;
-        int stepsPerSample = o.Tiny ? 10 : o.Quick ? 20 : 40;        // multiples of the controller interval (5)
         int reps = o.Tiny ? 3 : o.Quick ? 5 : 9;
-        var calibrationSteps = new ControllerOptions().CalibrationCalls * new ControllerOptions().Interval;
-        int warmup = calibrationSteps + 10;                          // the controller's calibration is over before timing
         var result = new CaseResult
         {
             Case = "e2e",
-            Title = $"SST-2 classifier training (d = 128, d_k = 32, H = {heads} fixed, masked mean, dropout 0.1, B = {BatchSize}, max length {MaxLength}), controller on vs off",
-            Threads = o.Threads, Target = "samples/s on/off ≥ 0.97 (≤ 3% overhead; median of interleaved samples)",
+            Title = $"SST-2 classifier training (d = 128, d_k = 32, H heads at the start, masked mean, dropout 0.1, B = {BatchSize}, max length {MaxLength}), controller on vs off",
+            Threads = o.Threads, Target = "samples/s on/off ≥ 0.97 (≤ 3% overhead; median of interleaved samples) at equal heads, for each judged row",
         };
 
         var folder = DataPaths.Resolve();
@@ -96,36 +127,71 @@ internal static class EndToEnd
         var ids = train.Select(e => vocab.Encode(e.Text, MaxLength, addCls: true)).ToArray();
         var labels = train.Select(e => e.Label).ToArray();
 
-        using var on = new Run(vocab.Count, heads, ids, labels, controllerOn: true);
-        using var off = new Run(vocab.Count, heads, ids, labels, controllerOn: false);
-        on.Steps(warmup);
-        off.Steps(warmup);
-        long callsBefore = on.Controller!.Calls;
+        var variants = new List<Variant>();
+        foreach (int h in o.Grid(new[] { 1, 8 }))
+            foreach (var name in o.ControllerNames)
+            {
+                if (name == BenchControllers.Loss)
+                {
+                    variants.Add(new("loss, measure-only", name, MeasureOnly: true, h, MaxHeads: h, Judged: true));
+                    variants.Add(new("loss, growth allowed", name, MeasureOnly: false, h, MaxHeads: Math.Max(h, GrowthMaxHeads), Judged: false));
+                }
+                else variants.Add(new(name, name, MeasureOnly: false, h, MaxHeads: h, Judged: true));
+            }
 
-        var sOn = new List<double>(); var sOff = new List<double>(); var ratio = new List<double>(); var cpuRatio = new List<double>();
-        for (int rep = 0; rep < reps; rep++)
+        bool met = true;
+        var notes = new List<string>();
+        foreach (var v in variants)
         {
-            // on, off, off, on, …: both see the same batches in this pair
-            (double Rate, double CpuRate) a, b;
-            if (rep % 2 == 0) { a = Sample(on, stepsPerSample); b = Sample(off, stepsPerSample); }
-            else { b = Sample(off, stepsPerSample); a = Sample(on, stepsPerSample); }
-            sOn.Add(a.Rate); sOff.Add(b.Rate); ratio.Add(a.Rate / b.Rate); cpuRatio.Add(a.CpuRate / b.CpuRate);
-            Console.Error.WriteLine($"  e2e rep {rep}: on {a.Rate:F1} samples/s, off {b.Rate:F1} samples/s, ratio {a.Rate / b.Rate:F3}");
+            var preset = BenchControllers.Preset(v.Preset);
+            bool loss = preset.Prune == PruneStatistic.MaskedLoss;
+            // Energy: 40-step samples (multiples of the interval 5) after the calibration. Loss-aware: samples one prune
+            // interval long (100 steps: exactly one masked-loss check each), after PruneAgeSteps + one interval, so
+            // every head is old enough to be probed in every timed sample.
+            int stepsPerSample = o.Tiny ? 10 : loss ? preset.LossAware.PruneEverySteps : o.Quick ? 20 : 40;
+            int warmup = !loss ? preset.CalibrationCalls * preset.Interval + 10
+                : o.Tiny ? 3 * stepsPerSample : preset.LossAware.PruneAgeSteps + preset.LossAware.PruneEverySteps;
+            using var on = new Run(vocab.Count, ids, labels, v, controllerOn: true);
+            using var off = new Run(vocab.Count, ids, labels, v, controllerOn: false);
+            on.Steps(warmup);
+            off.Steps(warmup);
+            long callsBefore = on.Controller!.Calls, probesBefore = on.Probes;
+
+            var sOn = new List<double>(); var sOff = new List<double>(); var ratio = new List<double>(); var cpuRatio = new List<double>();
+            double wallOn = 0, wallOff = 0;
+            for (int rep = 0; rep < reps; rep++)
+            {
+                // on, off, off, on, …: both see the same batches in this pair
+                (double Rate, double CpuRate, double Wall) a, b;
+                if (rep % 2 == 0) { a = Sample(on, stepsPerSample); b = Sample(off, stepsPerSample); }
+                else { b = Sample(off, stepsPerSample); a = Sample(on, stepsPerSample); }
+                sOn.Add(a.Rate); sOff.Add(b.Rate); ratio.Add(a.Rate / b.Rate); cpuRatio.Add(a.CpuRate / b.CpuRate);
+                wallOn += a.Wall; wallOff += b.Wall;
+                Console.Error.WriteLine($"  e2e H={v.Heads} {v.Label} rep {rep}: on {a.Rate:F1} samples/s, off {b.Rate:F1} samples/s, ratio {a.Rate / b.Rate:F3}");
+            }
+            double median = Harness.Median(ratio);
+            var headsOn = on.Model.GrowableLayers[0].HeadCount;
+            var headsOff = off.Model.GrowableLayers[0].HeadCount;
+            bool rowMet = median >= 0.97 && headsOn == headsOff;
+            if (v.Judged) met &= rowMet;
+            result.Add(("controller", v.Label), ("train rows", train.Count), ("vocab", vocab.Count), ("H", v.Heads), ("max heads", v.MaxHeads),
+                ("warm-up steps", warmup), ("steps/sample", stepsPerSample), ("samples", reps),
+                ("on samples/s", Harness.Median(sOn)), ("off samples/s", Harness.Median(sOff)), ("on/off", median),
+                ("total on/off", wallOff / wallOn), ("ratio min", ratio.Min()), ("ratio max", ratio.Max()), ("CPU-time on/off", Harness.Median(cpuRatio)),
+                ("controller calls timed", on.Controller.Calls - callsBefore), ("probe losses timed", on.Probes - probesBefore),
+                ("heads on/off after", $"{headsOn}/{headsOff}"), ("head events", on.Events), ("≥ 0.97", v.Judged ? rowMet : "not judged"));
         }
-        double median = Harness.Median(ratio);
-        var headsOn = on.Model.GrowableLayers[0].HeadCount;
-        var headsOff = off.Model.GrowableLayers[0].HeadCount;
-        result.Add(("train rows", train.Count), ("vocab", vocab.Count), ("H", heads), ("steps/sample", stepsPerSample), ("samples", reps),
-            ("on samples/s", Harness.Median(sOn)), ("off samples/s", Harness.Median(sOff)), ("on/off", median),
-            ("ratio min", ratio.Min()), ("ratio max", ratio.Max()), ("CPU-time on/off", Harness.Median(cpuRatio)),
-            ("controller calls timed", on.Controller.Calls - callsBefore), ("heads on/off after", $"{headsOn}/{headsOff}"), ("head events", on.Events));
-        result.TargetMet = median >= 0.97 && headsOn == headsOff;
-        result.Note = $"warm-up {warmup} steps per configuration (covers the controller's {new ControllerOptions().CalibrationCalls}-call calibration); " +
-                      "default ControllerOptions, MaxHeads = H so it cannot grow; CPU-time ratio = (samples per CPU-second) on/off";
+        result.TargetMet = met;
+        result.Note = "energy: ControllerPresets.Energy, MaxHeads = H so it cannot grow, warm-up covers its calibration. " +
+                      $"loss: ControllerPresets.LossAware (the default) with Trainer's probe ({new TrainerOptions().ProbeExamples} training examples, eval mode); " +
+                      "measure-only = every grow/prune verdict vetoed, so on and off train the same model (the controller's bookkeeping and probe cost); " +
+                      $"growth allowed = the preset unchanged with MaxHeads = {GrowthMaxHeads} (head changes alter the training work; not judged). " +
+                      "total on/off = off wall time / on wall time over all timed samples (the same batches; unlike the median it keeps the samples " +
+                      "that hold a growth trial's probes); CPU-time ratio = (samples per CPU-second) on/off" + (o.Tiny ? "; tiny: samples too short to hold a prune check" : "");
         return result;
     }
 
-    private static (double Rate, double CpuRate) Sample(Run r, int steps)
+    private static (double Rate, double CpuRate, double Wall) Sample(Run r, int steps)
     {
         long s0 = r.Samples;
         double cpu0 = Harness.CpuMs();
@@ -133,6 +199,6 @@ internal static class EndToEnd
         r.Steps(steps);
         double wall = sw.Elapsed.TotalSeconds, cpu = (Harness.CpuMs() - cpu0) / 1e3;
         long n = r.Samples - s0;
-        return (n / wall, n / cpu);
+        return (n / wall, n / cpu, wall);
     }
 }

@@ -29,6 +29,30 @@ internal sealed class IncrtStep : IDisposable
         Optimizer.step();
     }
 
+    /// <summary>The parts of <see cref="Run"/> alone (the overhead case): the forward under no_grad, forward + backward
+    /// without the optimizer, the optimizer step alone (on the gradients the last backward left).</summary>
+    public void Forward()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Layer.forward(X);
+    }
+
+    /// <inheritdoc cref="Forward"/>
+    public void ForwardBackward()
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.zero_grad();
+        Layer.forward(X).square().mean().backward();
+    }
+
+    /// <inheritdoc cref="Forward"/>
+    public void OptimizerStep()
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.step();
+    }
+
     /// <summary>A step on <paramref name="x"/> (default <see cref="X"/>) with the trainer's guard: a non-finite loss
     /// or gradient norm skips the update. Returns the loss (NaN when skipped).</summary>
     public double RunGuarded(Tensor? x = null)
@@ -75,11 +99,38 @@ internal sealed class PeerStep : IDisposable
     {
         using var scope = NewDisposeScope();
         Optimizer.zero_grad();
-        var xt = X.transpose(0, 1);                                   // (T, B, E)
-        var y = _mha.call(xt, xt, xt, null, false, null).Item1.transpose(0, 1);
-        var loss = y.square().mean();
+        var loss = Call().square().mean();
         loss.backward();
         Optimizer.step();
+    }
+
+    /// <summary>The parts of <see cref="Run"/> alone, as <see cref="IncrtStep.Forward"/>.</summary>
+    public void Forward()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Call();
+    }
+
+    /// <inheritdoc cref="Forward"/>
+    public void ForwardBackward()
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.zero_grad();
+        Call().square().mean().backward();
+    }
+
+    /// <inheritdoc cref="Forward"/>
+    public void OptimizerStep()
+    {
+        using var scope = NewDisposeScope();
+        Optimizer.step();
+    }
+
+    private Tensor Call()
+    {
+        var xt = X.transpose(0, 1);                                   // (T, B, E)
+        return _mha.call(xt, xt, xt, null, false, null).Item1.transpose(0, 1);
     }
 
     public void Dispose()

@@ -65,7 +65,7 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     public AttentionOptions Options { get; }
 
     /// <summary>Current number of heads H.</summary>
-    public int HeadCount => (int)in_proj_weight.shape[0];
+    public int HeadCount => (int)in_proj_weight.size(0);
 
     /// <summary>Model width d.</summary>
     public long DModel => Options.DModel;
@@ -97,11 +97,11 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     public Tensor forward(Tensor x, Tensor? keyPaddingMask)
     {
         ThrowIfDisposed();
-        ValidateInput(x, keyPaddingMask);
+        var shape = ValidateInput(x, keyPaddingMask);
         NotifyInputObservers(x, keyPaddingMask);
 
         using var scope = NewDisposeScope();
-        long b = x.shape[0], t = x.shape[1], h = HeadCount, dk = HeadDim, d = DModel;
+        long b = shape[0], t = shape[1], h = HeadCount, dk = HeadDim, d = DModel;
 
         // One projection for every head: (d, 3·H·d_k) columns ordered (Q|K|V, head, d_k).
         var w = in_proj_weight.permute(2, 1, 0, 3).reshape(d, 3 * h * dk);
@@ -298,29 +298,36 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
 
     // ---------------------------------------------------------------- validation and disposal
 
-    private void ValidateInput(Tensor x, Tensor? keyPaddingMask)
+    /// <summary>Checks x (and the mask) and returns x's shape. Reads each shape once and compares devices by type and
+    /// index: this runs on every call, and at small sizes its native round trips were a measurable part of a forward.</summary>
+    private long[] ValidateInput(Tensor x, Tensor? keyPaddingMask)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (x.Dimensions != 3)
-            throw new ArgumentException($"Expected x of shape (B, T, d_model = {DModel}); got rank {x.Dimensions} {Shape(x)}.", nameof(x));
-        if (x.shape[2] != DModel)
-            throw new ArgumentException($"Expected x of shape (B, T, d_model = {DModel}); got {Shape(x)}.", nameof(x));
-        if (x.shape[0] == 0 || x.shape[1] == 0)
-            throw new ArgumentException($"x must hold at least one sequence and one position; got {Shape(x)}.", nameof(x));
+        var shape = x.shape;
+        if (shape.Length != 3)
+            throw new ArgumentException($"Expected x of shape (B, T, d_model = {DModel}); got rank {shape.Length} {Shape(shape)}.", nameof(x));
+        if (shape[2] != DModel)
+            throw new ArgumentException($"Expected x of shape (B, T, d_model = {DModel}); got {Shape(shape)}.", nameof(x));
+        if (shape[0] == 0 || shape[1] == 0)
+            throw new ArgumentException($"x must hold at least one sequence and one position; got {Shape(shape)}.", nameof(x));
         if (x.dtype != in_proj_weight.dtype)
             throw new ArgumentException($"x has dtype {x.dtype}; the layer's parameters are {in_proj_weight.dtype}.", nameof(x));
-        if (x.device.ToString() != in_proj_weight.device.ToString())
+        if (!SameDevice(x, in_proj_weight))
             throw new ArgumentException($"x is on {x.device}; the layer is on {in_proj_weight.device}.", nameof(x));
-        if (keyPaddingMask is null) return;
+        if (keyPaddingMask is null) return shape;
         if (keyPaddingMask.dtype != ScalarType.Bool)
             throw new ArgumentException($"keyPaddingMask must be bool (true = padding); got {keyPaddingMask.dtype}.", nameof(keyPaddingMask));
-        if (keyPaddingMask.Dimensions != 2 || keyPaddingMask.shape[0] != x.shape[0] || keyPaddingMask.shape[1] != x.shape[1])
-            throw new ArgumentException($"keyPaddingMask must have shape (B, T) = ({x.shape[0]}, {x.shape[1]}); got {Shape(keyPaddingMask)}.", nameof(keyPaddingMask));
-        if (keyPaddingMask.device.ToString() != x.device.ToString())
+        var maskShape = keyPaddingMask.shape;
+        if (maskShape.Length != 2 || maskShape[0] != shape[0] || maskShape[1] != shape[1])
+            throw new ArgumentException($"keyPaddingMask must have shape (B, T) = ({shape[0]}, {shape[1]}); got {Shape(maskShape)}.", nameof(keyPaddingMask));
+        if (!SameDevice(keyPaddingMask, x))
             throw new ArgumentException($"keyPaddingMask is on {keyPaddingMask.device}; x is on {x.device}.", nameof(keyPaddingMask));
+        return shape;
     }
 
-    private static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";
+    private static bool SameDevice(Tensor a, Tensor b) => a.device_type == b.device_type && a.device_index == b.device_index;
+
+    private static string Shape(long[] shape) => "(" + string.Join(", ", shape) + ")";
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 

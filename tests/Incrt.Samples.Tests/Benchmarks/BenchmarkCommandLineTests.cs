@@ -22,13 +22,14 @@ public class BenchmarkCommandLineTests
     public void No_options_mean_every_case_with_the_mode_defaults()
     {
         var s = Parse();
-        s.Should().BeEquivalentTo(new BenchmarkSettings(false, false, [], [], null, null, Path.Combine("artifacts", "bench")));
+        s.Should().BeEquivalentTo(new BenchmarkSettings(false, false, [], [], null, null, Path.Combine("artifacts", "bench"), Controllers: []));
     }
 
     [Fact]
     public void Every_option_maps_to_its_setting()
     {
-        var s = Parse("--tiny", "--case", "train,surgery", "--case", "e2e", "--threads", "1,2", "--steps", "50", "--heads", "1,4", "--out", "x", "--device", "cuda:1");
+        var s = Parse("--tiny", "--case", "train,surgery", "--case", "e2e", "--threads", "1,2", "--steps", "50", "--heads", "1,4", "--out", "x", "--device", "cuda:1",
+            "--controllers", "energy,loss");
         s.Tiny.Should().BeTrue();
         s.Quick.Should().BeTrue("--tiny implies --quick");
         s.Cases.Should().Equal("train", "surgery", "e2e");
@@ -37,6 +38,7 @@ public class BenchmarkCommandLineTests
         s.Heads.Should().Equal(1, 4);
         s.Out.Should().Be("x");
         s.Device.Should().Be("cuda:1");
+        s.Controllers.Should().Equal("energy", "loss");
         Parse("--quick").Should().Match<BenchmarkSettings>(q => q.Quick && !q.Tiny);
     }
 
@@ -48,6 +50,8 @@ public class BenchmarkCommandLineTests
     [InlineData("--steps", "0")]
     [InlineData("--steps", "many")]
     [InlineData("--heads", "1,x")]
+    [InlineData("--controllers", "paper")]
+    [InlineData("--controllers", "loss,nope")]
     [InlineData("--device", "gpu")]
     [InlineData("--device", "cuda:x")]
     public void A_bad_value_exits_2_with_a_message_naming_the_option(string option, string value)
@@ -55,6 +59,7 @@ public class BenchmarkCommandLineTests
         var error = new StringWriter();
         BenchmarkApp.Run([option, value], new StringWriter(), error).Should().Be(2);
         error.ToString().Should().Contain(option).And.Contain(value);
+        error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle(l => l.StartsWith("error:"));
     }
 
     [Fact]
@@ -71,7 +76,7 @@ public class BenchmarkCommandLineTests
     {
         var help = new StringWriter();
         BenchmarkApp.Run(["--help"], help).Should().Be(0);
-        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--device", "--out" })
+        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--controllers", "--device", "--out" })
             help.ToString().Should().Contain(option);
         help.ToString().Should().Contain("soak").And.Contain("e2e");
     }

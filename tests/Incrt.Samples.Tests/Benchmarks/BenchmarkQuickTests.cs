@@ -25,11 +25,31 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
         var cases = json.RootElement.GetProperty("Cases").EnumerateArray().ToList();
         cases.Select(c => c.GetProperty("Case").GetString()).Should().Equal("train", "surgery", "e2e");
         cases.Should().OnlyContain(c => c.GetProperty("Rows").GetArrayLength() > 0);
-        var e2e = cases[2].GetProperty("Rows")[0];
+        var rows = cases[2].GetProperty("Rows").EnumerateArray().ToList();
+        rows.Select(r => r.GetProperty("controller").GetString()).Should().Equal("loss, measure-only", "loss, growth allowed", "energy");
+        var e2e = rows[0];
         e2e.GetProperty("on samples/s").GetDouble().Should().BePositive();
         e2e.GetProperty("off samples/s").GetDouble().Should().BePositive();
-        e2e.GetProperty("heads on/off after").GetString().Should().Be("8/8");
+        e2e.GetProperty("total on/off").GetDouble().Should().BePositive();
+        e2e.GetProperty("heads on/off after").GetString().Should().Be("1/1", "--tiny runs H = 1 and the measure-only controller cannot change the layer");
         log.ToString().Should().Contain("### e2e:");
+    }
+
+    [Fact]
+    public void The_controller_case_times_the_default_preset_with_one_masked_loss_check_per_prune_interval()
+    {
+        using var dir = new TempDirectory();
+        var log = new StringWriter();
+        int code = BenchmarkApp.Run(["--tiny", "--case", "controller", "--controllers", "loss", "--heads", "2", "--out", dir.Path], log);
+        output.WriteLine(log.ToString());
+
+        code.Should().Be(0);
+        using var json = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(dir.Path, "bench-*.json").Single()));
+        var row = json.RootElement.GetProperty("Cases")[0].GetProperty("Rows").EnumerateArray().Should().ContainSingle().Subject;
+        row.GetProperty("controller").GetString().Should().Be("loss");
+        row.GetProperty("probes/interval").GetInt64().Should().Be(3, "a masked-loss check probes the layer as it is and with each of its H = 2 heads masked");
+        row.GetProperty("probe ms").GetDouble().Should().BePositive();
+        row.GetProperty("amortised").GetDouble().Should().BePositive();
     }
 
     [Fact]

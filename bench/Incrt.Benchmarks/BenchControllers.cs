@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Incrt.Control;
+using Incrt.Samples.Common;
+
+namespace Incrt.Benchmarks;
+
+/// <summary>The controller presets the <c>controller</c> and <c>e2e</c> cases compare (<c>--controllers</c>), named as
+/// the samples' <c>--controller</c> option names them.</summary>
+internal static class BenchControllers
+{
+    /// <summary><see cref="ControllerPresets.LossAware"/>, the library's and every sample's default.</summary>
+    public const string Loss = ControllerChoice.Loss;
+
+    /// <summary><see cref="ControllerPresets.Energy"/> (<c>new ControllerOptions()</c>).</summary>
+    public const string Energy = ControllerChoice.Energy;
+
+    /// <summary>The accepted names; both run when <c>--controllers</c> is not given, the default first.</summary>
+    public static readonly string[] All = { Loss, Energy };
+
+    /// <summary>The preset of <paramref name="name"/>.</summary>
+    public static ControllerOptions Preset(string name) => name switch
+    {
+        Loss => ControllerPresets.LossAware,
+        Energy => ControllerPresets.Energy,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Expected {string.Join(" or ", All)}."),
+    };
+
+    /// <summary>
+    /// The preset's rules, made unable to change the layer: a Grow or Prune verdict becomes None (label
+    /// <c>vetoed:…</c>), everything else — loss windows, probe forwards, masked-head probes, guards — runs as usual.
+    /// "On" then does exactly the training work of "off" plus the controller's own measurements: its bookkeeping cost.
+    /// </summary>
+    public static HeadRuleFactory MeasureOnly(ControllerOptions options)
+    {
+        var rules = HeadRules.FromOptions(options);
+        return (layer, index) =>
+        {
+            var set = rules(layer, index);
+            if (ReferenceEquals(set.Growth, set.Prune))
+                throw new NotSupportedException("MeasureOnly wraps separate growth and prune rules (the loss-aware preset), not the shared energy rule.");
+            return new HeadRuleSet(new VetoedGrowth(set.Growth), set.Prune is null ? null : new VetoedPrune(set.Prune));
+        };
+    }
+
+    private static RuleVerdict Veto(RuleVerdict v) =>
+        v.Action is RuleAction.Grow or RuleAction.Prune ? RuleVerdict.None("vetoed:" + v.Label) : v;
+
+    /// <summary>Forwards every member to the wrapped rule.</summary>
+    private abstract class Forwarding(IHeadRule inner) : IHeadRule
+    {
+        public string Name => inner.Name;
+        public IReadOnlyCollection<long> HeadsOnTrial => inner.HeadsOnTrial;
+        public RuleReadings Readings => inner.Readings;
+        public void ObserveStep(long step, double loss) => inner.ObserveStep(step, loss);
+        public void OnHeadAdded(LayerCall call, int index, long headId, bool byThisRule) => inner.OnHeadAdded(call, index, headId, byThisRule);
+        public void OnHeadRemoved(LayerCall call, int index, long headId, bool byThisRule) => inner.OnHeadRemoved(call, index, headId, byThisRule);
+        public JsonElement ExportState() => inner.ExportState();
+        public void ImportState(JsonElement state) => inner.ImportState(state);
+        public void Dispose() => inner.Dispose();
+    }
+
+    private sealed class VetoedGrowth(IGrowthRule inner) : Forwarding(inner), IGrowthRule
+    {
+        public bool Stopped => inner.Stopped;
+        public RuleVerdict ProposeGrowth(LayerCall call) => Veto(inner.ProposeGrowth(call));
+    }
+
+    private sealed class VetoedPrune(IPruneRule inner) : Forwarding(inner), IPruneRule
+    {
+        public RuleVerdict ProposePrune(LayerCall call) => Veto(inner.ProposePrune(call));
+    }
+}
