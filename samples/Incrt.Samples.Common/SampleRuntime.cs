@@ -8,9 +8,11 @@ namespace Incrt.Samples.Common;
 public static class SampleRuntime
 {
     /// <summary>Parses "cpu", "cuda", "cuda:1" or "auto" (CUDA when available, else CPU); sets torch's thread count
-    /// when <paramref name="threads"/> &gt; 0 and the global seed.</summary>
+    /// when <paramref name="threads"/> &gt; 0 and the global seed; keeps freed heap memory for reuse
+    /// (<see cref="NativeAllocator.KeepFreedMemory"/>).</summary>
     public static Device Configure(string device, int threads, int seed)
     {
+        NativeAllocator.KeepFreedMemory();
         if (threads > 0) set_num_threads(threads);
         manual_seed(seed);
         if (string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase))
