@@ -31,7 +31,8 @@ public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>, IGrowableModel
         {
             using var _ = no_grad();
             tok_emb.weight!.normal_(0, std);
-            tok_emb.weight![0].zero_();   // the padding row stays zero, as nn.Embedding's own init leaves it
+            using var padding = tok_emb.weight![0];
+            padding.zero_();   // the padding row stays zero, as nn.Embedding's own init leaves it
             pos_emb.weight!.normal_(0, std);
         }
         emb_norm = nn.LayerNorm(options.DModel, device: device);

@@ -1,5 +1,7 @@
 using FluentAssertions;
 using Incrt.Models;
+using Incrt.Persistence;
+using Incrt.Tests.Data;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -77,5 +79,18 @@ public class EmbeddingRegularisationTests
     {
         var act = () => Options(std, tokenDropout).Validate();
         act.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(field);
+    }
+
+    [Fact]
+    public void A_checkpoint_keeps_the_embedding_options_so_a_resumed_run_trains_the_same_way()
+    {
+        using var dir = new TempDirectory();
+        var options = Options(std: 0.02, tokenDropout: 0.1) with { Classes = 3 };
+        using var model = new IncrtClassifier(options);
+        string path = Path.Combine(dir.Path, "model.incrt");
+        IncrtCheckpoint.Save(path, model);
+        using var loaded = IncrtCheckpoint.Load(path).Model;
+        loaded.Options.EmbeddingStd.Should().Be(0.02);
+        loaded.Options.TokenDropout.Should().Be(0.1);
     }
 }
