@@ -57,7 +57,7 @@ internal static class Sst2App
         var device = new Option<string>("--device") { DefaultValueFactory = _ => d.Device, Description = "cpu | cuda | cuda:N | auto." };
         var noController = new Option<bool>("--no-controller") { Description = "Fixed architecture (no growth/pruning); heads from --heads (default 1)." };
         var heads = new Option<int?>("--heads") { Description = "Fixed head count per layer (implies --no-controller)." };
-        var pooling = new Option<Pooling>("--pooling") { DefaultValueFactory = _ => d.Pooling, Description = "MaskedMean (default: measured to learn faster here than Cls with one layer) or Cls." };
+        var pooling = new Option<Pooling>("--pooling") { DefaultValueFactory = _ => d.Pooling, Description = "MaskedMean (default: measured to learn faster here than Cls with one layer), MaskedMax or Cls (README: three seeds each)." };
         var controllerPreset = new Option<string>("--controller") { DefaultValueFactory = _ => d.Controller, Description = ControllerChoice.Description, HelpName = string.Join("|", ControllerChoice.Names) };
         var thresholds = new Option<ThresholdMode?>("--thresholds") { Description = "What θ_w is a fraction of: Relative (the energy and loss presets'), RelativePositive (the operator's positive part) or Calibrated (the paper preset's); default the --controller preset's (docs/algorithm.md §4).", HelpName = string.Join("|", Enum.GetNames<ThresholdMode>()) };
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
