@@ -64,7 +64,8 @@ public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>, IGrowableModel
         if (training && Options.TokenDropout > 0)
         {
             // Word dropout: whole token vectors are zeroed (not rescaled), so the sentence must be read from the rest.
-            using var keep = rand(ids.shape[0], ids.shape[1], 1, device: ids.device).ge_(Options.TokenDropout).to_type(tokens.dtype);
+            using var draw = rand(ids.shape[0], ids.shape[1], 1, device: ids.device);
+            using var keep = draw.ge_(Options.TokenDropout).to_type(tokens.dtype);
             tokens = tokens.mul_(keep);
         }
         var x = emb_drop.call(emb_norm.call(tokens + pos_emb.call(positions)));
