@@ -149,6 +149,7 @@ internal static class Sst2App
                 {
                     preset = ControllerChoice.Describe(s.Controller, controller.Options),
                     calls = controller.Calls,
+                    probeForwards = controller.ProbeForwards,
                     grew = controller.Trace.Rows.Count(r => r.Decision == "grew"),
                     pruned = controller.Trace.Rows.Count(r => r.Decision == "pruned"),
                     skipped = controller.Trace.Rows.Count(r => r.Decision == "skipped"),

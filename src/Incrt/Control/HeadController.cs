@@ -26,6 +26,7 @@ public sealed class HeadController : IDisposable
     private readonly optim.Optimizer? _optimizer;
     private readonly ILogger _logger;
     private long _calls;
+    private readonly Dictionary<string, double> _probeLosses = new();   // this call's probe losses by model state
     private long _lastStep = long.MinValue;
     private bool _disposed;
 
@@ -76,6 +77,10 @@ public sealed class HeadController : IDisposable
     /// <see cref="LossPlateauGrowthRule"/> and <see cref="MaskedLossPruneRule"/>.
     /// </summary>
     public Func<double>? LossProbe { get; set; }
+
+    /// <summary>Probe forward passes run so far (<see cref="LossProbe"/> calls; a probe answered from the losses
+    /// already measured in the same controller call is not counted).</summary>
+    public long ProbeForwards { get; private set; }
 
     /// <summary>Per-call readings of every layer.</summary>
     public ControllerTrace Trace { get; } = new();
@@ -168,6 +173,7 @@ public sealed class HeadController : IDisposable
         if ((step + 1) % Options.Interval != 0) return Array.Empty<HeadEvent>();
 
         long call = _calls++;
+        _probeLosses.Clear();             // the weights moved since the last call: no probe loss carries over
         var events = new List<HeadEvent>();
         foreach (var slot in _layers)
         {
@@ -184,8 +190,34 @@ public sealed class HeadController : IDisposable
     }
 
     /// <summary>The caller's probe under no_grad; the probe's forwards are not recorded as layer inputs, so the energy
-    /// rule keeps reading the training batch.</summary>
+    /// rule keeps reading the training batch. Within one call the weights do not change, so a probe of a model state
+    /// already probed in this call (the same heads in every layer, the same heads masked) returns the loss it gave
+    /// then: two layers' rules that both need the unmasked loss cost one forward pass, not two, and every decision is
+    /// the same as without the reuse (<see cref="LossProbe"/> is a function of the model's state: a fixed batch).</summary>
     private double Probe()
+    {
+        string state = ProbeState();
+        if (_probeLosses.TryGetValue(state, out double known)) return known;
+        double loss = RunProbe();
+        _probeLosses[state] = loss;
+        ProbeForwards++;
+        return loss;
+    }
+
+    /// <summary>The model state a probe sees: every layer's head ids in order, each marked when masked.</summary>
+    private string ProbeState()
+    {
+        var key = new System.Text.StringBuilder();
+        foreach (var slot in _layers)
+        {
+            var ids = slot.Layer.HeadIds;
+            for (int h = 0; h < ids.Count; h++) key.Append(ids[h]).Append(slot.Layer.IsMasked(h) ? "m," : ",");
+            key.Append('|');
+        }
+        return key.ToString();
+    }
+
+    private double RunProbe()
     {
         var paused = _layers.Select(l => l.Inputs.Pause()).ToList();
         try
