@@ -150,6 +150,8 @@ internal static class Sst2App
                     preset = ControllerChoice.Describe(s.Controller, controller.Options),
                     calls = controller.Calls,
                     probeForwards = controller.ProbeForwards,
+                    probeSeconds = controller.ProbeSeconds,
+                    stepSeconds = controller.StepSeconds,
                     grew = controller.Trace.Rows.Count(r => r.Decision == "grew"),
                     pruned = controller.Trace.Rows.Count(r => r.Decision == "pruned"),
                     skipped = controller.Trace.Rows.Count(r => r.Decision == "skipped"),

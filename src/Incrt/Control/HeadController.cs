@@ -82,6 +82,13 @@ public sealed class HeadController : IDisposable
     /// already measured in the same controller call is not counted).</summary>
     public long ProbeForwards { get; private set; }
 
+    /// <summary>Wall seconds spent in <see cref="LossProbe"/> so far (part of <see cref="StepSeconds"/>).</summary>
+    public double ProbeSeconds { get; private set; }
+
+    /// <summary>Wall seconds spent in <see cref="Step"/> so far: the rules, their probes and the head surgery — the
+    /// controller's whole cost apart from training a layer that has more heads.</summary>
+    public double StepSeconds { get; private set; }
+
     /// <summary>Per-call readings of every layer.</summary>
     public ControllerTrace Trace { get; } = new();
 
@@ -162,6 +169,13 @@ public sealed class HeadController : IDisposable
     /// <param name="loss">The step's loss; a non-finite value skips the call. Loss-aware rules need it at every step.</param>
     public IReadOnlyList<HeadEvent> Step(long step, double? loss = null)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try { return StepCore(step, loss); }
+        finally { StepSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds; }
+    }
+
+    private IReadOnlyList<HeadEvent> StepCore(long step, double? loss)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (step < 0) throw new ArgumentOutOfRangeException(nameof(step), step, "step must be ≥ 0.");
         if (step <= _lastStep && _lastStep != long.MinValue)
@@ -198,7 +212,9 @@ public sealed class HeadController : IDisposable
     {
         string state = ProbeState();
         if (_probeLosses.TryGetValue(state, out double known)) return known;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         double loss = RunProbe();
+        ProbeSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         _probeLosses[state] = loss;
         ProbeForwards++;
         return loss;

@@ -57,6 +57,7 @@ public class ProbeReuseTests
         foreach (long step in judged)
             probe.ForwardsAtStep[step].Should().Be(3, "one unmasked pass serves both layers, plus one pass per masked trial head");
         c.ProbeForwards.Should().Be(probe.ForwardsAtStep.Values.Sum());
+        c.ProbeSeconds.Should().BePositive().And.BeLessThanOrEqualTo(c.StepSeconds, "the probes run inside the controller's calls");
     }
 
     [Fact]
