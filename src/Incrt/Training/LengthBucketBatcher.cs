@@ -125,6 +125,16 @@ public sealed class LengthBucketBatcher
         return batches;
     }
 
+    /// <summary>The first <paramref name="examples"/> examples in input order (rounded up to whole evaluation batches, as
+    /// <see cref="Evaluation"/> would deliver them), regrouped into batches of similar length: the same examples with far
+    /// less padding than input order (SST-2 phrases: a quarter of the positions).</summary>
+    internal IReadOnlyList<int[]> PlanFirstByLength(int examples)
+    {
+        int taken = Math.Min(Count, (examples + BatchSize - 1) / BatchSize * BatchSize);
+        var byLength = Enumerable.Range(0, taken).OrderBy(i => _sequences[i].Length).ThenBy(i => i).ToArray();
+        return byLength.Chunk(BatchSize).ToList();
+    }
+
     /// <summary>Iterates the batches of training epoch <paramref name="epoch"/> (shuffled, length-bucketed, deterministic for the seed). Dispose each batch.</summary>
     /// <param name="epoch">Epoch number.</param>
     /// <returns>The batches, built lazily.</returns>

@@ -6,8 +6,8 @@ namespace Incrt.Training;
 
 /// <summary>
 /// The probe batch <see cref="Trainer"/> gives a controller without a <see cref="HeadController.LossProbe"/>: the first
-/// <see cref="TrainerOptions.ProbeExamples"/> training examples in evaluation order, scored with the training loss in eval
-/// mode. Training data, not validation data, so no architecture decision looks at the data used to select models.
+/// <see cref="TrainerOptions.ProbeExamples"/> training examples in input order (whole batches), regrouped by length, scored
+/// with the training loss in eval mode. Training data, not validation data, so no architecture decision looks at the data used to select models.
 /// </summary>
 internal sealed class TrainingProbe : IDisposable
 {
@@ -22,14 +22,9 @@ internal sealed class TrainingProbe : IDisposable
     public static TrainingProbe From(LengthBucketBatcher train, nn.Module model, Func<SequenceBatch, Tensor> forward,
         Func<Tensor, Tensor, Tensor>? loss, int examples)
     {
-        var batches = new List<SequenceBatch>();
-        long taken = 0;
-        foreach (var batch in train.Evaluation())
-        {
-            batches.Add(batch);
-            taken += batch.Labels.shape[0];
-            if (taken >= examples) break;
-        }
+        // The first examples in input order, batched by length: the probe's cost is its padded positions, and input
+        // order pads every batch to its longest phrase.
+        var batches = train.PlanFirstByLength(examples).Select(train.MakeBatch).ToList();
         return new TrainingProbe(batches, model, forward, loss);
     }
 
