@@ -52,7 +52,7 @@ internal sealed record Sst2Data(string TrainPath, string DevPath, IReadOnlyList<
 /// <summary>What one training run produced (the baselines table is built from these).</summary>
 internal sealed record RunOutcome(string Name, IReadOnlyList<int> Heads, long Parameters, double DevAccuracy, double BestDevAccuracy,
     double TrainSeconds, double TrainCpuSeconds, long Steps, EvaluationResult FinalEvaluation, IReadOnlyList<EvaluationResult> Evaluations,
-    HeadCountPrediction? Prediction = null, HeadCountPrediction? PredictionAfterCalibration = null);
+    HeadCountPrediction? Prediction = null, HeadCountPrediction? PredictionAfterCalibration = null, PretrainingOutcome? Pretraining = null);
 
 /// <summary>Training, reporting and evaluation of INCRT classifiers on SST-2.</summary>
 internal static class Sst2Pipeline
@@ -77,7 +77,8 @@ internal static class Sst2Pipeline
 
     /// <summary>Trains one model. <paramref name="fixedHeads"/> (per layer) disables the controller; null = INCRT.</summary>
     public static RunOutcome Train(string name, Sst2Settings s, Sst2Data data, Device device, IReadOnlyList<int>? fixedHeads,
-        IProgressSink progress, ILoggerFactory? loggers, Action<IncrtClassifier, Trainer, HeadController?, IReadOnlyList<EvaluationResult>>? after = null)
+        IProgressSink progress, ILoggerFactory? loggers, Action<IncrtClassifier, Trainer, HeadController?, IReadOnlyList<EvaluationResult>>? after = null,
+        TextWriter? log = null)
     {
         manual_seed(s.Seed);
         int initial = fixedHeads?.Min() ?? 1;
@@ -90,6 +91,14 @@ internal static class Sst2Pipeline
             for (int l = 0; l < model.GrowableLayers.Count; l++)
                 while (model.GrowableLayers[l].HeadCount < fixedHeads[Math.Min(l, fixedHeads.Count - 1)])
                     model.GrowableLayers[l].AddHead(HeadInit.Random);
+        // Optional self-supervised start (the same for INCRT and every baseline); re-seeding keeps the classifier's
+        // training draws the same with or without it.
+        PretrainingOutcome? pretraining = null;
+        if (s.PretrainSteps > 0)
+        {
+            pretraining = MaskedTokenPretraining.Run(model, data, s, device, log ?? TextWriter.Null);
+            manual_seed(s.Seed);
+        }
 
         var train = new LengthBucketBatcher(data.TrainIds, data.Train.Select(r => r.Label).ToArray(), s.BatchSize, s.Seed, device);
         var dev = EvalBatcher(data.DevIds, data.Dev, device);
@@ -115,7 +124,7 @@ internal static class Sst2Pipeline
             var evals = trained.Result.Validation;
             var final = evals.Count > 0 ? evals[^1] : trained.Trainer.Evaluate(dev);
             outcome = new RunOutcome(name, trained.Result.Heads, trained.Result.Parameters, final.Accuracy, evals.Select(e => e.Accuracy).DefaultIfEmpty(final.Accuracy).Max(),
-                trained.Result.TrainSeconds, trained.Result.TrainCpuSeconds, trained.Result.Steps, final, evals, trained.Result.Prediction, trained.Result.PredictionAfterCalibration);
+                trained.Result.TrainSeconds, trained.Result.TrainCpuSeconds, trained.Result.Steps, final, evals, trained.Result.Prediction, trained.Result.PredictionAfterCalibration, pretraining);
             after?.Invoke(trained.Model, trained.Trainer, trained.Controller, evals);
         });
         return outcome!;

@@ -34,6 +34,9 @@ internal sealed record Sst2Settings
     /// <summary>Block layout: pre-norm X + Attn(LN(X)) instead of post-norm LN(X + Attn(X)).</summary>
     public bool PreNorm { get; init; } = true;
     public int WarmupSteps { get; init; } = 500;
+    /// <summary>Masked-token pre-training steps on the training sentences before the classifier is trained
+    /// (<see cref="MaskedTokenPretraining"/>); 0 = none.</summary>
+    public int PretrainSteps { get; init; }
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = 1;
     public string Device { get; init; } = "cpu";
