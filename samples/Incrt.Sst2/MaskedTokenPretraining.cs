@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Incrt.Control;
 using Incrt.Models;
+using Incrt.Samples.Common;
 using Incrt.Tasks.Data;
 using Incrt.Training;
 using TorchSharp;
@@ -13,7 +15,8 @@ namespace Incrt.Sst2;
 /// <param name="FinalLoss">Mean masked-token cross-entropy of the last 100 steps.</param>
 /// <param name="FinalAccuracy">Share of masked tokens predicted exactly over the last 100 steps.</param>
 /// <param name="Seconds">Wall time.</param>
-internal sealed record PretrainingOutcome(long Steps, double FinalLoss, double FinalAccuracy, double Seconds);
+/// <param name="Heads">Heads per layer at the end (grown only with <c>--pretrain-grow</c>).</param>
+internal sealed record PretrainingOutcome(long Steps, double FinalLoss, double FinalAccuracy, double Seconds, IReadOnlyList<int> Heads);
 
 /// <summary>
 /// Self-supervised pre-training of the classifier's encoder on the training sentences only (their labels are never
@@ -41,6 +44,14 @@ internal static class MaskedTokenPretraining
         using var optimizer = optim.AdamW(parameters, s.LearningRate, weight_decay: s.WeightDecay);
         using var generator = new Generator((ulong)s.Seed + 104729, device);
         long warmup = Math.Min(s.WarmupSteps, Math.Max(1, steps / 10));
+        // With --pretrain-grow the controller preset also runs here, on the masked-token loss: the heads the encoder
+        // grows for reading words from their context are the ones the classifier starts with.
+        using var probe = s.PretrainGrowth && !s.FixedHeads ? new Probe(model, readout, data, s, vocabulary, device) : null;
+        using var controller = probe is null ? null
+            : new HeadController(model.GrowableLayers, optimizer, ControllerChoice.Build(s.Controller, steps, s.Thresholds), model: model)
+            {
+                LossProbe = probe.Loss,
+            };
 
         var clock = Stopwatch.StartNew();
         var recentLoss = new Queue<double>();
@@ -71,6 +82,8 @@ internal static class MaskedTokenPretraining
                     nn.utils.clip_grad_norm_(parameters, 1.0);
                     optimizer.step();
                     Remember(recentLoss, value);
+                    foreach (var e in controller?.Step(step, value) ?? [])
+                        log.WriteLine($"[pretrain] step {step} layer {e.Layer}: {e.Kind} head {e.HeadId} → {e.HeadsAfter} heads");
                     long hits = logits.argmax(1).eq(targets).sum().item<long>();
                     recentHits.Enqueue((hits, n));
                     if (recentHits.Count > 100) recentHits.Dequeue();
@@ -78,11 +91,12 @@ internal static class MaskedTokenPretraining
                 step++;
                 if (step % 200 == 0 || step == steps)
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[pretrain] step {step}/{steps} masked-token loss {recentLoss.Average():F3} accuracy {Accuracy(recentHits):P1} ({clock.Elapsed.TotalSeconds:F0} s)"));
+                        $"[pretrain] step {step}/{steps} masked-token loss {recentLoss.Average():F3} accuracy {Accuracy(recentHits):P1} heads [{string.Join(",", model.GrowableLayers.Select(l => l.HeadCount))}] ({clock.Elapsed.TotalSeconds:F0} s)"));
             }
         }
         optimizer.zero_grad();
-        return new PretrainingOutcome(step, recentLoss.DefaultIfEmpty(double.NaN).Average(), Accuracy(recentHits), clock.Elapsed.TotalSeconds);
+        return new PretrainingOutcome(step, recentLoss.DefaultIfEmpty(double.NaN).Average(), Accuracy(recentHits), clock.Elapsed.TotalSeconds,
+            model.GrowableLayers.Select(l => l.HeadCount).ToArray());
     }
 
     /// <summary>BERT's corruption of a batch: returns the input ids, the chosen positions (bool, B × T) and the original
@@ -99,6 +113,65 @@ internal static class MaskedTokenPretraining
         using var replaced = chosen.logical_and(how.ge(0.8).logical_and_(how.lt(0.9)));
         var input = ids.masked_fill(masked, WordVocabulary.UnknownId).where(replaced.logical_not(), random);
         return (input, chosen, ids.index(chosen));
+    }
+
+    /// <summary>The controller's probe: the masked-token loss of the first 512 training sentences, corrupted once with
+    /// a fixed draw (the same batch every time, so masking a head is a paired comparison), in eval mode.</summary>
+    private sealed class Probe : IDisposable
+    {
+        private readonly IncrtClassifier _model;
+        private readonly nn.Module<Tensor, Tensor> _readout;
+        private readonly List<(SequenceBatch Batch, Tensor Input, Tensor Chosen, Tensor Targets)> _batches = new();
+
+        public Probe(IncrtClassifier model, nn.Module<Tensor, Tensor> readout, Sst2Data data, Sst2Settings s, long vocabulary, Device device)
+        {
+            (_model, _readout) = (model, readout);
+            var batcher = new LengthBucketBatcher(data.TrainIds, new int[data.TrainIds.Length], s.BatchSize, s.Seed, device);
+            var first = Enumerable.Range(0, Math.Min(512, data.TrainIds.Length)).OrderBy(i => data.TrainIds[i].Length).ThenBy(i => i);
+            using var generator = new Generator((ulong)s.Seed + 15485863, device);
+            foreach (var indices in first.Chunk(s.BatchSize))
+            {
+                var batch = batcher.MakeBatch(indices);
+                using var scope = NewDisposeScope();
+                var (input, chosen, targets) = Corrupt(batch.Ids, vocabulary, generator);
+                _batches.Add((batch, input.DetachFromDisposeScope(), chosen.DetachFromDisposeScope(), targets.DetachFromDisposeScope()));
+            }
+        }
+
+        public double Loss()
+        {
+            _model.eval();
+            _readout.eval();
+            try
+            {
+                double sum = 0;
+                long n = 0;
+                foreach (var (batch, input, chosen, targets) in _batches)
+                {
+                    using var scope = NewDisposeScope();
+                    var logits = _readout.call(_model.Encoder.forward(input, batch.KeyPaddingMask).index(chosen));
+                    sum += nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum).item<float>();
+                    n += targets.shape[0];
+                }
+                return sum / Math.Max(1, n);
+            }
+            finally
+            {
+                _model.train();
+                _readout.train();
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (batch, input, chosen, targets) in _batches)
+            {
+                batch.Dispose();
+                input.Dispose();
+                chosen.Dispose();
+                targets.Dispose();
+            }
+        }
     }
 
     /// <summary>Linear warm-up, then cosine from 1 to 0.1 (the classifier's schedule).</summary>

@@ -47,6 +47,7 @@ internal static class Sst2App
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay." };
         var embeddingStd = new Option<double?>("--embedding-std") { Description = "Std of the token and position embeddings' initial draw (default: PyTorch's N(0, 1))." };
         var pretrain = new Option<int>("--pretrain-steps") { DefaultValueFactory = _ => d.PretrainSteps, Description = "Masked-token pre-training steps on the training sentences (labels unused) before the classifier is trained; 0 = none." };
+        var pretrainGrow = new Option<bool>("--pretrain-grow") { Description = "Run the controller during pre-training too, on the masked-token loss (needs --pretrain-steps)." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => d.TokenDropout, Description = "Word dropout in training: probability of zeroing a whole token's embedding." };
         var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
@@ -68,7 +69,7 @@ internal static class Sst2App
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, preNorm,
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, pretrainGrow, preNorm,
                      seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
@@ -82,7 +83,7 @@ internal static class Sst2App
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
@@ -93,6 +94,11 @@ internal static class Sst2App
                 return 2;
             }
             s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
+            if (s.PretrainGrowth && s.PretrainSteps == 0)
+            {
+                err.WriteLine("error: --pretrain-grow needs --pretrain-steps N (N > 0).");
+                return 2;
+            }
             if (s.PretrainSteps < 0)
             {
                 err.WriteLine(string.Create(Inv, $"error: --pretrain-steps must be 0 (none) or a positive step count; got {s.PretrainSteps}."));
@@ -217,7 +223,7 @@ internal static class Sst2App
             steps = outcome.Steps,
             epochs = s.Epochs,
             controller = controllerSummary,
-            pretraining = outcome.Pretraining is { } pt ? new { steps = pt.Steps, finalLoss = pt.FinalLoss, finalAccuracy = pt.FinalAccuracy, seconds = pt.Seconds } : null,
+            pretraining = outcome.Pretraining is { } pt ? new { steps = pt.Steps, growth = s.PretrainGrowth, headsPerLayer = pt.Heads, finalLoss = pt.FinalLoss, finalAccuracy = pt.FinalAccuracy, seconds = pt.Seconds } : null,
             perClass = Sst2Pipeline.PerClass(outcome.FinalEvaluation),
             confusion = Sst2Pipeline.Confusion(outcome.FinalEvaluation),
             evaluations = outcome.Evaluations.Select(e => new { step = e.Step, accuracy = e.Accuracy, loss = e.Loss }).ToArray(),

@@ -37,6 +37,9 @@ internal sealed record Sst2Settings
     /// <summary>Masked-token pre-training steps on the training sentences before the classifier is trained
     /// (<see cref="MaskedTokenPretraining"/>); 0 = none.</summary>
     public int PretrainSteps { get; init; }
+    /// <summary>Run the controller during pre-training too (on the masked-token loss), so the classifier starts from
+    /// the heads that task grew.</summary>
+    public bool PretrainGrowth { get; init; }
     public int Seed { get; init; } = 1;
     public int Threads { get; init; } = 1;
     public string Device { get; init; } = "cpu";

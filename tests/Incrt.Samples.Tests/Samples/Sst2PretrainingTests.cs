@@ -37,8 +37,10 @@ public class Sst2PretrainingTests
         masked.Should().BeInRange(0.74, 0.86, "80% of the chosen words are replaced by the [UNK] mask");
     }
 
-    [Fact]
-    public void A_run_with_pretraining_reports_it_and_its_checkpoint_reloads()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_run_with_pretraining_reports_it_and_its_checkpoint_reloads(bool grow)
     {
         using var dir = new TempDirectory();
         var folder = DataPaths.Resolve();
@@ -48,7 +50,7 @@ public class Sst2PretrainingTests
         var log = new StringWriter();
         var err = new StringWriter();
         Sst2App.Run(["--epochs", "1", "--batch-size", "16", "--d-model", "16", "--head-dim", "8", "--evals-per-epoch", "1",
-                "--pretrain-steps", "30", "--data", dir.Path, "--out", outDir], log, err, consoleLogging: false)
+                "--pretrain-steps", "30", .. (grow ? new[] { "--pretrain-grow" } : []), "--data", dir.Path, "--out", outDir], log, err, consoleLogging: false)
             .Should().Be(0, "the reloaded checkpoint must reproduce the dev accuracy");
         err.ToString().Should().BeEmpty();
         log.ToString().Should().Contain("[pretrain] step 30/30 masked-token loss");
@@ -57,6 +59,16 @@ public class Sst2PretrainingTests
         var p = json.RootElement.GetProperty("pretraining");
         p.GetProperty("steps").GetInt64().Should().Be(30);
         double.IsFinite(p.GetProperty("finalLoss").GetDouble()).Should().BeTrue();
+        p.GetProperty("growth").GetBoolean().Should().Be(grow);
+        p.GetProperty("headsPerLayer").GetArrayLength().Should().Be(2, "one count per layer");
+    }
+
+    [Fact]
+    public void Growth_during_pretraining_without_pretraining_steps_exits_2()
+    {
+        var err = new StringWriter();
+        Sst2App.Run(["--pretrain-grow", "--data", "no-such-folder"], new StringWriter(), err, consoleLogging: false).Should().Be(2);
+        err.ToString().Trim().Should().StartWith("error: --pretrain-grow").And.NotContain("\n");
     }
 
     [Theory]
