@@ -13,7 +13,7 @@ namespace Incrt.Tests.Control;
 public class LossAwareRuleTests
 {
     private const int D = 16;
-    private static readonly LossAwareOptions Fast = new()
+    internal static readonly LossAwareOptions Fast = new()
     {
         PlateauSteps = 10, PlateauImprovement = 0.03, TrialSteps = 30, ProbeEverySteps = 5, PruneEverySteps = 10, PruneAgeSteps = 20,
         RemovalTrialSteps = 20, UsefulAbsolute = 0.02, UsefulFraction = 0.03,

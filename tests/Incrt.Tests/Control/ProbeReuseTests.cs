@@ -11,15 +11,10 @@ namespace Incrt.Tests.Control;
 /// </summary>
 public class ProbeReuseTests
 {
-    private const int D = 16;
-    private static readonly LossAwareOptions Fast = new()
-    {
-        PlateauSteps = 10, PlateauImprovement = 0.03, TrialSteps = 30, ProbeEverySteps = 5, PruneEverySteps = 10, PruneAgeSteps = 20,
-        RemovalTrialSteps = 20, UsefulAbsolute = 0.02, UsefulFraction = 0.03,
-    };
+    private static readonly LossAwareOptions Fast = LossAwareRuleTests.Fast;   // short windows and trials
 
     private static GrowableMultiHeadAttention Layer(int seed) =>
-        new(new AttentionOptions(D, HeadDim: 4, InitialHeads: 1, MaxHeads: 8, Seed: (ulong)seed));
+        new(new AttentionOptions(16, HeadDim: 4, InitialHeads: 1, MaxHeads: 8, Seed: (ulong)seed));
 
     /// <summary>Probe loss = 1 + 0.01 per head + maskCost[layer] per masked head; counts its forward passes per step.</summary>
     private sealed class CountingProbe(GrowableMultiHeadAttention[] layers, params double[] maskCost)
