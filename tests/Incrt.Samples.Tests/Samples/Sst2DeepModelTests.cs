@@ -13,7 +13,8 @@ namespace Incrt.Tests.Samples;
 /// checkpoints, the bag-of-words baseline and the --quick smoke run.</summary>
 public class Sst2DeepModelTests(ITestOutputHelper output)
 {
-    private static TempDirectory Subset(int trainRows, int devRows)
+    /// <summary>A folder with the first rows of the shared SST-2 train and dev files.</summary>
+    internal static TempDirectory Subset(int trainRows, int devRows)
     {
         var dir = new TempDirectory();
         var folder = DataPaths.Resolve();

@@ -42,10 +42,7 @@ public class Sst2PretrainingTests
     [InlineData(true)]
     public void A_run_with_pretraining_reports_it_and_its_checkpoint_reloads(bool grow)
     {
-        using var dir = new TempDirectory();
-        var folder = DataPaths.Resolve();
-        foreach (var (split, rows) in new[] { ("train", 400), ("dev", 100) })
-            File.WriteAllLines(Path.Combine(dir.Path, split + ".tsv"), File.ReadLines(DataPaths.Sst2File(folder, split)).Take(rows + 1));
+        using var dir = Sst2DeepModelTests.Subset(400, 100);
         var outDir = Path.Combine(dir.Path, "out");
         var log = new StringWriter();
         var err = new StringWriter();
