@@ -58,6 +58,9 @@ public sealed record TrainingRunSettings
 /// without a controller or when the prediction failed.</param>
 /// <param name="PredictionError">Why <paramref name="Prediction"/> is null although a controller ran, else null.</param>
 /// <param name="PredictionAfterCalibration">The same prediction when layer 0's calibration ended, or null.</param>
+/// <param name="ControllerSeconds">Wall seconds spent in the controller's calls (rules, probes, surgery;
+/// <see cref="HeadController.StepSeconds"/>), or null without a controller.</param>
+/// <param name="ProbeForwards">Loss-probe forward passes the controller ran, or null without a controller.</param>
 public sealed record TrainingRunResult(
     string Name,
     IReadOnlyList<EvaluationResult> Validation,
@@ -73,7 +76,9 @@ public sealed record TrainingRunResult(
     bool? Converged,
     HeadCountPrediction? Prediction,
     string? PredictionError,
-    HeadCountPrediction? PredictionAfterCalibration)
+    HeadCountPrediction? PredictionAfterCalibration,
+    double? ControllerSeconds = null,
+    long? ProbeForwards = null)
 {
     /// <summary>Heads added over the run.</summary>
     public int Grown => Events.Count(e => e.Kind == HeadEventKind.Grew);
@@ -187,7 +192,10 @@ public static class SampleTraining
 
         var result = new TrainingRunResult(settings.Name, evals, test, model.GrowableLayers.Select(l => l.HeadCount).ToList(),
             model.ParameterCount(), trainer.Step, seconds, cpuSeconds, controllerOptions, events, controller?.Trace, controller?.IsConverged,
-            prediction, predictionError, afterCalibration);
+            prediction, predictionError, afterCalibration, controller?.StepSeconds, controller?.ProbeForwards);
+        if (controller is not null)
+            progress?.WriteLine(string.Create(inv,
+                $"{tag} controller: {controller.StepSeconds:F1} s of {seconds:F0} s training ({controller.StepSeconds / Math.Max(seconds, 1e-9):P1}), {controller.ProbeForwards} probe forwards ({controller.ProbeSeconds:F1} s)"));
         onTrained?.Invoke(new TrainedRun(model, trainer, controller, result));
         return result;
     }

@@ -56,6 +56,8 @@ public class SampleTrainingTests
         r.Grown.Should().Be(r.Trace!.Rows.Count(x => x.Decision == "grew"), "every growth the trace records is an event");
         r.Heads.Should().Equal(model.GrowableLayers.Select(l => l.HeadCount));
         r.Controller.Should().BeSameAs(settings.Controller);
+        r.ControllerSeconds.Should().BePositive().And.BeLessThan(r.TrainSeconds, "the controller's calls are part of training");
+        r.ProbeForwards.Should().Be(0, "the energy rule needs no loss probe");
     }
 
     [Fact]
@@ -74,6 +76,8 @@ public class SampleTrainingTests
         r.Trace.Should().BeNull();
         r.Converged.Should().BeNull();
         r.Events.Should().BeEmpty();
+        r.ControllerSeconds.Should().BeNull();
+        r.ProbeForwards.Should().BeNull();
         r.Heads.Should().Equal([1]);
         r.Test.Should().NotBeNull();
     }
