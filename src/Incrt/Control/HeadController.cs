@@ -73,7 +73,9 @@ public sealed class HeadController : IDisposable
 
     /// <summary>
     /// The loss of the model on a fixed probe batch, computed by the caller's code (forward + loss, eval mode); the
-    /// loss-aware rules call it with heads masked. Runs under <c>no_grad</c>; its forwards are not recorded as the layers' inputs. Required by
+    /// loss-aware rules call it with heads masked. Runs under <c>no_grad</c>; its forwards are not recorded as the layers' inputs. It must be
+    /// a function of the model's state (a fixed batch): within one <see cref="Step"/> a state already probed is answered
+    /// from the loss measured then (<see cref="ProbeForwards"/> counts the forwards actually run). Required by
     /// <see cref="LossPlateauGrowthRule"/> and <see cref="MaskedLossPruneRule"/>.
     /// </summary>
     public Func<double>? LossProbe { get; set; }

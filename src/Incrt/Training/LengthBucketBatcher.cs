@@ -127,7 +127,7 @@ public sealed class LengthBucketBatcher
 
     /// <summary>The first <paramref name="examples"/> examples in input order (rounded up to whole evaluation batches, as
     /// <see cref="Evaluation"/> would deliver them), regrouped into batches of similar length: the same examples with far
-    /// less padding than input order (SST-2 phrases: a quarter of the positions).</summary>
+    /// less padding than input order.</summary>
     internal IReadOnlyList<int[]> PlanFirstByLength(int examples)
     {
         int taken = Math.Min(Count, (examples + BatchSize - 1) / BatchSize * BatchSize);
