@@ -49,6 +49,8 @@ internal sealed record PlantedSettings
     public double? PlateauImprovement { get; init; }
     public int? PlateauSteps { get; init; }
     public int? TrialSteps { get; init; }
+    public int? ProbeEverySteps { get; init; }
+    public int? PruneEverySteps { get; init; }
     public bool? GrowAfterKeep { get; init; }
     public int? MaxWithdrawals { get; init; }
     public double? UsefulFraction { get; init; }
@@ -115,6 +117,8 @@ internal sealed record PlantedSettings
                     PlateauImprovement = PlateauImprovement ?? preset.LossAware.PlateauImprovement,
                     PlateauSteps = PlateauSteps ?? preset.LossAware.PlateauSteps,
                     TrialSteps = TrialSteps ?? preset.LossAware.TrialSteps,
+                    ProbeEverySteps = ProbeEverySteps ?? preset.LossAware.ProbeEverySteps,
+                    PruneEverySteps = PruneEverySteps ?? preset.LossAware.PruneEverySteps,
                     GrowAfterKeep = GrowAfterKeep ?? preset.LossAware.GrowAfterKeep,
                     MaxWithdrawals = MaxWithdrawals ?? preset.LossAware.MaxWithdrawals,
                     UsefulFraction = UsefulFraction ?? preset.LossAware.UsefulFraction,
