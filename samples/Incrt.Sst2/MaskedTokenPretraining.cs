@@ -65,38 +65,48 @@ internal static class MaskedTokenPretraining
             {
                 using var _ = batch;
                 if (step >= steps) break;
-                using var scope = NewDisposeScope();
-                foreach (var g in optimizer.ParamGroups)
-                    g.LearningRate = s.LearningRate * Schedule(step, warmup, steps);
-                var (input, chosen, targets) = Corrupt(batch.Ids, vocabulary, generator);
-                long n = targets.shape[0];
-                if (n == 0) { step++; continue; }
-                optimizer.zero_grad();
-                var states = model.Encoder.forward(input, batch.KeyPaddingMask);          // (B, T, d)
-                var logits = readout.call(states.index(chosen));                           // (n, V)
-                var loss = nn.functional.cross_entropy(logits, targets);
-                double value = loss.item<float>();
+                double value = TrainStep(model, readout, optimizer, parameters, batch, vocabulary, generator,
+                    s.LearningRate * Schedule(step, warmup, steps), recentHits);
                 if (double.IsFinite(value))
                 {
-                    loss.backward();
-                    nn.utils.clip_grad_norm_(parameters, 1.0);
-                    optimizer.step();
                     Remember(recentLoss, value);
+                    // Outside the step's dispose scope: the controller's state must outlive the step.
                     foreach (var e in controller?.Step(step, value) ?? [])
                         log.WriteLine($"[pretrain] step {step} layer {e.Layer}: {e.Kind} head {e.HeadId} → {e.HeadsAfter} heads");
-                    long hits = logits.argmax(1).eq(targets).sum().item<long>();
-                    recentHits.Enqueue((hits, n));
-                    if (recentHits.Count > 100) recentHits.Dequeue();
                 }
                 step++;
                 if (step % 200 == 0 || step == steps)
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[pretrain] step {step}/{steps} masked-token loss {recentLoss.Average():F3} accuracy {Accuracy(recentHits):P1} heads [{string.Join(",", model.GrowableLayers.Select(l => l.HeadCount))}] ({clock.Elapsed.TotalSeconds:F0} s)"));
+                        $"[pretrain] step {step}/{steps} masked-token loss {recentLoss.DefaultIfEmpty(double.NaN).Average():F3} accuracy {Accuracy(recentHits):P1} heads [{string.Join(",", model.GrowableLayers.Select(l => l.HeadCount))}] ({clock.Elapsed.TotalSeconds:F0} s)"));
             }
         }
         optimizer.zero_grad();
         return new PretrainingOutcome(step, recentLoss.DefaultIfEmpty(double.NaN).Average(), Accuracy(recentHits), clock.Elapsed.TotalSeconds,
             model.GrowableLayers.Select(l => l.HeadCount).ToArray());
+    }
+
+    /// <summary>One optimizer step on one batch's masked tokens; returns the loss (NaN when the update was skipped, or no
+    /// word was chosen) and records the batch's exact-match count in <paramref name="recentHits"/>.</summary>
+    private static double TrainStep(IncrtClassifier model, nn.Module<Tensor, Tensor> readout, optim.Optimizer optimizer, TorchSharp.Modules.Parameter[] parameters,
+        SequenceBatch batch, long vocabulary, Generator generator, double learningRate, Queue<(long Hit, long Chosen)> recentHits)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var g in optimizer.ParamGroups) g.LearningRate = learningRate;
+        var (input, chosen, targets) = Corrupt(batch.Ids, vocabulary, generator);
+        long n = targets.shape[0];
+        if (n == 0) return double.NaN;
+        optimizer.zero_grad();
+        var states = model.Encoder.forward(input, batch.KeyPaddingMask);          // (B, T, d)
+        var logits = readout.call(states.index(chosen));                           // (n, V)
+        var loss = nn.functional.cross_entropy(logits, targets);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value)) return value;                               // a non-finite loss never reaches the weights
+        loss.backward();
+        nn.utils.clip_grad_norm_(parameters, 1.0);
+        optimizer.step();
+        recentHits.Enqueue((logits.argmax(1).eq(targets).sum().item<long>(), n));
+        if (recentHits.Count > 100) recentHits.Dequeue();
+        return value;
     }
 
     /// <summary>BERT's corruption of a batch: returns the input ids, the chosen positions (bool, B × T) and the original
