@@ -89,8 +89,10 @@ public static class ControllerChoice
     /// <param name="thresholds">Explicit <c>--thresholds</c>, or null for the preset's.</param>
     /// <param name="prune">Explicit <c>--prune</c>, or null for the preset's.</param>
     /// <param name="leaveOneOutRatio">Explicit <c>--prune-ratio</c>, or null for the preset's.</param>
+    /// <param name="probeEvery">Explicit <c>--probe-every</c> (<see cref="LossAwareOptions.ProbeEverySteps"/>), or null.</param>
+    /// <param name="pruneEvery">Explicit <c>--prune-every</c> (<see cref="LossAwareOptions.PruneEverySteps"/>), or null.</param>
     public static ControllerOptions Build(string name, long totalSteps, ThresholdMode? thresholds = null, PruneStatistic? prune = null,
-        double? leaveOneOutRatio = null)
+        double? leaveOneOutRatio = null, int? probeEvery = null, int? pruneEvery = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(totalSteps);
         var preset = Preset(name);
@@ -101,7 +103,15 @@ public static class ControllerChoice
             LeaveOneOutRatio = leaveOneOutRatio ?? preset.LeaveOneOutRatio,
         };
         return IsLossAware(options)
-            ? options with { LossAware = options.LossAware with { FreezeAtStep = (long)(FreezeFraction * totalSteps), StartAtStep = (long)(WarmupFraction * totalSteps) } }
+            ? options with
+            {
+                LossAware = options.LossAware with
+                {
+                    FreezeAtStep = (long)(FreezeFraction * totalSteps), StartAtStep = (long)(WarmupFraction * totalSteps),
+                    ProbeEverySteps = probeEvery ?? options.LossAware.ProbeEverySteps,
+                    PruneEverySteps = pruneEvery ?? options.LossAware.PruneEverySteps,
+                },
+            }
             : options;
     }
 

@@ -88,6 +88,8 @@ public static class SarsCov2App
         if (!(o.Dropout >= 0 && o.Dropout < 1)) throw new UsageException($"--dropout must be in [0, 1) (got {o.Dropout}).");
         if (!(o.AttentionDropout >= 0 && o.AttentionDropout < 1)) throw new UsageException($"--attention-dropout must be in [0, 1) (got {o.AttentionDropout}).");
         if (!(o.TokenDropout >= 0 && o.TokenDropout < 1)) throw new UsageException($"--token-dropout must be in [0, 1) (got {o.TokenDropout}).");
+        if (o.ProbeEvery is < 1) throw new UsageException($"--probe-every must be at least 1 (got {o.ProbeEvery}).");
+        if (o.PruneEvery is < 1) throw new UsageException($"--prune-every must be at least 1 (got {o.PruneEvery}).");
         if (o.GridPerClass < 0) throw new UsageException($"--grid-per-class must be at least 0 (got {o.GridPerClass}).");
         if (!ControllerChoice.IsValid(o.Controller)) throw new UsageException(ControllerChoice.InvalidMessage(o.Controller));
         if (o.NoTrain && o.WriteTsv is null) throw new UsageException("--no-train only makes sense with --write-tsv.");

@@ -142,6 +142,12 @@ public sealed record SarsCov2AppOptions
     /// null = the preset's.</summary>
     public double? PruneRatio { get; init; }
 
+    /// <summary>Loss preset: steps between masking probes of a trial head; null = the preset's.</summary>
+    public int? ProbeEvery { get; init; }
+
+    /// <summary>Loss preset: steps between two prune checks; null = the preset's.</summary>
+    public int? PruneEvery { get; init; }
+
     /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); null = the
     /// preset's.</summary>
     public Incrt.Control.ThresholdMode? Thresholds { get; init; }
@@ -150,7 +156,7 @@ public sealed record SarsCov2AppOptions
     /// preset with the explicit <see cref="Thresholds"/>, <see cref="Prune"/> and <see cref="PruneRatio"/> on top
     /// (<see cref="ControllerChoice.Build"/>).</summary>
     public Incrt.Control.ControllerOptions ControllerOptionsFor(long totalSteps) =>
-        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio);
+        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio, ProbeEvery, PruneEvery);
 
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }

@@ -53,6 +53,10 @@ internal sealed record Sst2Settings
     public string Controller { get; init; } = Incrt.Samples.Common.ControllerChoice.Default;
     /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); null = the preset's.</summary>
     public Incrt.Control.ThresholdMode? Thresholds { get; init; }
+    /// <summary>Loss preset: steps between masking probes of a trial head; null = the preset's.</summary>
+    public int? ProbeEvery { get; init; }
+    /// <summary>Loss preset: steps between two prune checks; null = the preset's.</summary>
+    public int? PruneEvery { get; init; }
     public int EvalsPerEpoch { get; init; } = 4;
     public int ProgressEvery { get; init; } = 50;
     public bool Baselines { get; init; }

@@ -60,6 +60,18 @@ public class ControllerChoiceTests(ITestOutputHelper output)
         new SarsCov2AppOptions { Controller = "loss", Prune = PruneStatistic.Reference }.ControllerOptionsFor(100).Prune.Should().Be(PruneStatistic.Reference);
     }
 
+    [Fact]
+    public void Explicit_probe_and_prune_intervals_override_the_loss_aware_settings_only()
+    {
+        var o = ControllerChoice.Build("loss", 1000, probeEvery: 50, pruneEvery: 200);
+        o.LossAware.ProbeEverySteps.Should().Be(50);
+        o.LossAware.PruneEverySteps.Should().Be(200);
+        o.LossAware.TrialSteps.Should().Be(ControllerPresets.LossAware.LossAware.TrialSteps, "the other settings stay the preset's");
+        ControllerChoice.Build("loss", 1000).LossAware.ProbeEverySteps.Should().Be(ControllerPresets.LossAware.LossAware.ProbeEverySteps);
+        ControllerChoice.Build("energy", 1000, probeEvery: 50).Should().Be(ControllerPresets.Energy, "the energy preset has no probe");
+        new SarsCov2AppOptions { ProbeEvery = 50, PruneEvery = 200 }.ControllerOptionsFor(1000).Should().Be(o);
+    }
+
     [Theory]
     [InlineData("nope")]
     [InlineData("")]

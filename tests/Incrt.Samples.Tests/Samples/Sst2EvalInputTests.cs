@@ -36,7 +36,9 @@ public class Sst2EvalInputTests
     [InlineData("--token-dropout", "-0.1")]
     [InlineData("--embedding-std", "0")]
     [InlineData("--embedding-std", "NaN")]
-    public void An_embedding_option_out_of_range_exits_2_naming_the_option_before_reading_data(string option, string value)
+    [InlineData("--probe-every", "0")]
+    [InlineData("--prune-every", "-3")]
+    public void A_numeric_option_out_of_range_exits_2_naming_the_option_before_reading_data(string option, string value)
     {
         var err = new StringWriter();
         Sst2App.Run([option, value, "--data", "no-such-folder"], new StringWriter(), err, consoleLogging: false).Should().Be(2);
