@@ -31,19 +31,22 @@ public sealed class SpikeEncoder(KmerTokenizer tokenizer, int maxLength, IReadOn
 
     /// <summary>Encodes records (ids and class indices).</summary>
     /// <param name="records">Labelled sequences.</param>
-    public EncodedSplit Encode(IReadOnlyList<SpikeRecord> records)
+    /// <param name="cap">A tighter token limit than the encoder's, or null.</param>
+    public EncodedSplit Encode(IReadOnlyList<SpikeRecord> records, int? cap = null)
     {
+        int limit = Math.Min(maxLength, cap ?? int.MaxValue);
         var sequences = new List<int[]>(records.Count);
         foreach (var r in records)
         {
             int full = 1 + tokenizer.KmerCount(r.Sequence.Length);
-            if (full > maxLength) Truncated++;
-            sequences.Add(tokenizer.Encode(r.Sequence, Math.Max(1, Math.Min(maxLength, full))));
+            if (full > limit) Truncated++;
+            sequences.Add(tokenizer.Encode(r.Sequence, Math.Max(1, Math.Min(limit, full))));
         }
         return new EncodedSplit(sequences, records.Select(ClassOf).ToList());
     }
 
-    /// <summary>Evaluates a model (eval mode, no gradient) on records.</summary>
+    /// <summary>Evaluates a model (eval mode, no gradient) on records; sequences longer than the model's position table
+    /// are cut to it.</summary>
     /// <param name="model">The classifier.</param>
     /// <param name="records">Labelled sequences.</param>
     /// <param name="batchSize">Evaluation batch size.</param>
@@ -52,7 +55,9 @@ public sealed class SpikeEncoder(KmerTokenizer tokenizer, int maxLength, IReadOn
     public ClassificationMetrics Score(IncrtClassifier model, IReadOnlyList<SpikeRecord> records, int batchSize, int seed, Device? device)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var split = Encode(records);
+        // The model's position table covers the longest sequence it was built for (the task's own data); a longer
+        // sequence (a shifted grid setting, user data) is cut to it, as --max-length cuts in training.
+        var split = Encode(records, (int)model.Options.MaxLength);
         var batches = new LengthBucketBatcher(split.Sequences, split.Labels, batchSize, seed, device);
         return ClassificationMetrics.From(Labels, Trainer.Evaluate(model, batches).Confusion);
     }
