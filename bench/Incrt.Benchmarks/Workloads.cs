@@ -5,61 +5,83 @@ using static TorchSharp.torch;
 
 namespace Incrt.Benchmarks;
 
-/// <summary>A training step (forward + backward + AdamW step) of INCRT's layer or of TorchSharp's fixed peer.</summary>
-internal sealed class IncrtStep : IDisposable
+/// <summary>A training step (forward + backward + AdamW step) of an attention layer on a fixed input, and its parts
+/// alone for the overhead case: the forward under no_grad, forward + backward without the optimizer, the optimizer step
+/// alone (on the gradients the last backward left). The loss is the output's mean square.</summary>
+internal abstract class StepWorkload : IDisposable
 {
-    public IncrtStep(long dModel, int heads, long headDim, long batch, long seq, int maxHeads = 256, ulong seed = 1)
-    {
-        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Device: BenchDevice.Current, Seed: seed));
-        Optimizer = optim.AdamW(Layer.parameters().ToArray(), lr: 1e-4);
-        using var g = new Generator(seed + 17);
-        X = randn(new[] { batch, seq, dModel }, generator: g).to(BenchDevice.Current).DetachFromDisposeScope();
-    }
+    public optim.Optimizer Optimizer { get; protected init; } = null!;
+    public Tensor X { get; protected init; } = null!;
 
-    public GrowableMultiHeadAttention Layer { get; }
-    public optim.Optimizer Optimizer { get; }
-    public Tensor X { get; }
+    /// <summary>The layer's output for input <paramref name="x"/> (B, T, d).</summary>
+    protected abstract Tensor Output(Tensor x);
 
     public void Run()
     {
         using var scope = NewDisposeScope();
         Optimizer.zero_grad();
-        var loss = Layer.forward(X).square().mean();
+        var loss = Output(X).square().mean();
         loss.backward();
         Optimizer.step();
     }
 
-    /// <summary>The parts of <see cref="Run"/> alone (the overhead case): the forward under no_grad, forward + backward
-    /// without the optimizer, the optimizer step alone (on the gradients the last backward left).</summary>
+    /// <inheritdoc cref="StepWorkload"/>
     public void Forward()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Layer.forward(X);
+        Output(X);
     }
 
-    /// <inheritdoc cref="Forward"/>
+    /// <inheritdoc cref="StepWorkload"/>
     public void ForwardBackward()
     {
         using var scope = NewDisposeScope();
         Optimizer.zero_grad();
-        Layer.forward(X).square().mean().backward();
+        Output(X).square().mean().backward();
     }
 
-    /// <inheritdoc cref="Forward"/>
+    /// <inheritdoc cref="StepWorkload"/>
     public void OptimizerStep()
     {
         using var scope = NewDisposeScope();
         Optimizer.step();
     }
 
-    /// <summary>A step on <paramref name="x"/> (default <see cref="X"/>) with the trainer's guard: a non-finite loss
-    /// or gradient norm skips the update. Returns the loss (NaN when skipped).</summary>
+    protected static Tensor Input(long batch, long seq, long dModel, ulong seed)
+    {
+        using var g = new Generator(seed + 17);
+        return randn(new[] { batch, seq, dModel }, generator: g).to(BenchDevice.Current).DetachFromDisposeScope();
+    }
+
+    public virtual void Dispose()
+    {
+        Optimizer.Dispose();
+        X.Dispose();
+    }
+}
+
+/// <summary>INCRT's growable layer.</summary>
+internal sealed class IncrtStep : StepWorkload
+{
+    public IncrtStep(long dModel, int heads, long headDim, long batch, long seq, int maxHeads = 256, ulong seed = 1)
+    {
+        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Device: BenchDevice.Current, Seed: seed));
+        Optimizer = optim.AdamW(Layer.parameters().ToArray(), lr: 1e-4);
+        X = Input(batch, seq, dModel, seed);
+    }
+
+    public GrowableMultiHeadAttention Layer { get; }
+
+    protected override Tensor Output(Tensor x) => Layer.forward(x);
+
+    /// <summary>A step on <paramref name="x"/> (default <see cref="StepWorkload.X"/>) with the trainer's guard: a
+    /// non-finite loss or gradient norm skips the update. Returns the loss (NaN when skipped).</summary>
     public double RunGuarded(Tensor? x = null)
     {
         using var scope = NewDisposeScope();
         Optimizer.zero_grad();
-        var loss = Layer.forward(x ?? X).square().mean();
+        var loss = Output(x ?? X).square().mean();
         double value = loss.item<float>();
         if (!double.IsFinite(value)) return double.NaN;
         loss.backward();
@@ -69,16 +91,15 @@ internal sealed class IncrtStep : IDisposable
         return value;
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
-        Optimizer.Dispose();
+        base.Dispose();
         Layer.Dispose();
-        X.Dispose();
     }
 }
 
 /// <summary>TorchSharp's <c>nn.MultiheadAttention</c> (sequence-first): same width, heads and head size.</summary>
-internal sealed class PeerStep : IDisposable
+internal sealed class PeerStep : StepWorkload
 {
     private readonly MultiheadAttention _mha;
 
@@ -88,56 +109,19 @@ internal sealed class PeerStep : IDisposable
         _mha = nn.MultiheadAttention(dModel, heads);
         _mha.to(BenchDevice.Current);
         Optimizer = optim.AdamW(_mha.parameters().ToArray(), lr: 1e-4);
-        using var g = new Generator(seed + 17);
-        X = randn(new[] { batch, seq, dModel }, generator: g).to(BenchDevice.Current).DetachFromDisposeScope();
+        X = Input(batch, seq, dModel, seed);
     }
 
-    public optim.Optimizer Optimizer { get; }
-    public Tensor X { get; }
-
-    public void Run()
+    protected override Tensor Output(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        Optimizer.zero_grad();
-        var loss = Call().square().mean();
-        loss.backward();
-        Optimizer.step();
-    }
-
-    /// <summary>The parts of <see cref="Run"/> alone, as <see cref="IncrtStep.Forward"/>.</summary>
-    public void Forward()
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        Call();
-    }
-
-    /// <inheritdoc cref="Forward"/>
-    public void ForwardBackward()
-    {
-        using var scope = NewDisposeScope();
-        Optimizer.zero_grad();
-        Call().square().mean().backward();
-    }
-
-    /// <inheritdoc cref="Forward"/>
-    public void OptimizerStep()
-    {
-        using var scope = NewDisposeScope();
-        Optimizer.step();
-    }
-
-    private Tensor Call()
-    {
-        var xt = X.transpose(0, 1);                                   // (T, B, E)
+        var xt = x.transpose(0, 1);                                   // (T, B, E)
         return _mha.call(xt, xt, xt, null, false, null).Item1.transpose(0, 1);
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
-        Optimizer.Dispose();
+        base.Dispose();
         _mha.Dispose();
-        X.Dispose();
     }
 }
 
