@@ -184,7 +184,9 @@ internal static class MaskedTokenPretraining
         }
     }
 
-    /// <summary>Linear warm-up, then cosine from 1 to 0.1 (the classifier's schedule).</summary>
+    /// <summary>Linear warm-up, then cosine from 1 to 0.1: the classifier's schedule (the library's
+    /// <c>LearningRateSchedule.WarmupCosine</c> with floor 0.1, which is internal: the package keeps helpers off its
+    /// public surface, <c>PublicSurfaceTests</c>).</summary>
     private static double Schedule(long step, long warmup, long total)
     {
         if (step < warmup) return (step + 1) / (double)warmup;
