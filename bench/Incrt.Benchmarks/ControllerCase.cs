@@ -37,9 +37,9 @@ internal static class ControllerCase
         result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge, φ_g tiny and an endless leave-one-out window, so every call " +
             "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware with its " +
             $"grow/prune verdicts vetoed, probe = the layer's mean squared output on {new TrainerOptions().ProbeExamples} examples in batches of B " +
-            "(Trainer's probe size, eval mode, no_grad); call ms = one prune interval of controller calls (100 steps, one masked-loss check " +
-            "of H + 1 probe losses) / 20 acting calls, amortised = median over timed intervals of interval / (100 × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every 25 steps " +
-            "of a growth trial (8 per 100 steps, no prune checks meanwhile) / (100 × step). At H = 1 nothing is ever pruned, so no check runs.";
+            "(Trainer's probe size, eval mode, no_grad); call ms = one prune interval of controller calls (PruneEverySteps, one masked-loss check " +
+            $"of H + 1 probe losses) / {Loss.PruneEverySteps / ControllerPresets.LossAware.Interval} acting calls, amortised = median over timed intervals of interval / ({Loss.PruneEverySteps} × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every {Loss.ProbeEverySteps} steps " +
+            $"of a growth trial ({TrialProbes} per {Loss.PruneEverySteps} steps, no prune checks meanwhile) / ({Loss.PruneEverySteps} × step). At H = 1 nothing is ever pruned, so no check runs.";
         return result;
     }
 
@@ -74,10 +74,15 @@ internal static class ControllerCase
         return met;
     }
 
+    private static LossAwareOptions Loss => ControllerPresets.LossAware.LossAware;
+
+    /// <summary>Probe losses of a growth trial per prune interval: masked and unmasked, every ProbeEverySteps.</summary>
+    private static int TrialProbes => 2 * Loss.PruneEverySteps / Loss.ProbeEverySteps;
+
     private static bool LossAware(BenchOptions o, CaseResult result, long d, long t, int h)
     {
         var preset = ControllerPresets.LossAware;
-        int interval = preset.LossAware.PruneEverySteps;               // 100 steps: 20 acting calls, one masked-loss check
+        int interval = preset.LossAware.PruneEverySteps;               // one masked-loss check per interval (200 steps: 40 acting calls)
         using var step = new IncrtStep(d, h, d / h, Cases.Batch, t, maxHeads: h);
         step.Run();
         using var probe = new LayerProbe(step.Layer, new TrainerOptions().ProbeExamples, Cases.Batch, t);
@@ -115,7 +120,7 @@ internal static class ControllerCase
         double intervalMs = Harness.Median(intervals), stepMedian = Harness.Median(steps);
         double amortised = Harness.Median(ratios) / interval;
         double probeMs = Harness.Median(Enumerable.Range(0, 3).Select(_ => Harness.TimeOnce(() => { using var g = no_grad(); probe.Loss(); })).ToList());
-        double trial = 8 * probeMs / (interval * stepMedian);
+        double trial = TrialProbes * probeMs / (interval * stepMedian);
         int acting = interval / preset.Interval;
         result.Add(("T", t), ("H", h), ("controller", BenchControllers.Loss), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
             ("call ms", intervalMs / acting), ("step ms", stepMedian), ("call/step", intervalMs / acting / stepMedian),

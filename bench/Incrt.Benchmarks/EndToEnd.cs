@@ -146,7 +146,7 @@ internal static class EndToEnd
             var preset = BenchControllers.Preset(v.Preset);
             bool loss = preset.Prune == PruneStatistic.MaskedLoss;
             // Energy: 40-step samples (multiples of the interval 5) after the calibration. Loss-aware: samples one prune
-            // interval long (100 steps: exactly one masked-loss check each), after PruneAgeSteps + one interval, so
+            // interval long (PruneEverySteps, 200: exactly one masked-loss check each), after PruneAgeSteps + one interval, so
             // every head is old enough to be probed in every timed sample.
             int stepsPerSample = o.Tiny ? 10 : loss ? preset.LossAware.PruneEverySteps : o.Quick ? 20 : 40;
             int warmup = !loss ? preset.CalibrationCalls * preset.Interval + 10

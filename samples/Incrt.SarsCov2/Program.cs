@@ -53,8 +53,8 @@ var controllerPreset = Opt("--controller", ControllerChoice.Description,
     d.Controller, nameof(d.Controller));
 controllerPreset.HelpName = string.Join("|", ControllerChoice.Names);
 var prune = Opt<Incrt.Control.PruneStatistic?>("--prune", "Controller prune statistic: None, Reference (the energy preset's, φ_g window of 100 calls), MinorDirection, LeaveOneOut (leave-one-out sufficiency, 10-call window) or MaskedLoss (the loss preset's); default the --controller preset's.", null, nameof(d.Prune));
-var probeEvery = Opt<int?>("--probe-every", "Loss preset: steps between masking probes of a trial head (default: the preset's, 25).", null, nameof(d.ProbeEvery));
-var pruneEvery = Opt<int?>("--prune-every", "Loss preset: steps between two prune checks (default: the preset's, 100).", null, nameof(d.PruneEvery));
+var probeEvery = Opt<int?>("--probe-every", "Loss preset: steps between masking probes of a trial head (default: the preset's, 50).", null, nameof(d.ProbeEvery));
+var pruneEvery = Opt<int?>("--prune-every", "Loss preset: steps between two prune checks (default: the preset's, 200).", null, nameof(d.PruneEvery));
 var pruneRatio = Opt<double?>("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default: the preset's, 1).", null, nameof(d.PruneRatio));
 var thresholds = Opt<Incrt.Control.ThresholdMode?>("--thresholds", "What θ_w is a fraction of: Relative (the energy and loss presets', ‖A‖_F of the current operator), RelativePositive (its positive-eigenvalue part ‖A₊‖_F) or Calibrated (fixed 0.1·Γ(0), the paper preset's); default the --controller preset's; docs/algorithm.md §4.", null, nameof(d.Thresholds));
 prune.HelpName = string.Join("|", Enum.GetNames<Incrt.Control.PruneStatistic>());

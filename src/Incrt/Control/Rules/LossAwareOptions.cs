@@ -32,8 +32,10 @@ public sealed record LossAwareOptions
     /// <summary>Steps a trial head gets to become useful before it is withdrawn. Default 300.</summary>
     public int TrialSteps { get; init; } = 300;
 
-    /// <summary>Steps between masking probes of a trial head (it is kept at the first probe that finds it useful). Default 25.</summary>
-    public int ProbeEverySteps { get; init; } = 25;
+    /// <summary>Steps between masking probes of a trial head (it is kept at the first probe that finds it useful). Default 50
+    /// (25 until 2026-11-30: probing half as often left the planted yardstick at 36/36 runs within ±1 head of the knee,
+    /// docs/benchmarks.md "issue 16, third session", at half the probe cost).</summary>
+    public int ProbeEverySteps { get; init; } = 50;
 
     /// <summary>Smallest loss increase that makes a head useful. Default 0.02 (nats).</summary>
     public double UsefulAbsolute { get; init; } = 0.02;
@@ -43,8 +45,9 @@ public sealed record LossAwareOptions
     /// stays detectable.</summary>
     public double UsefulFraction { get; init; } = 0.03;
 
-    /// <summary>Steps between two prune checks (each costs H + 1 probe forwards). Default 100.</summary>
-    public int PruneEverySteps { get; init; } = 100;
+    /// <summary>Steps between two prune checks (each costs H + 1 probe forwards). Default 200 (100 until 2026-11-30; see
+    /// <see cref="ProbeEverySteps"/>).</summary>
+    public int PruneEverySteps { get; init; } = 200;
 
     /// <summary>Steps a head must have lived before it can be pruned. Default 200.</summary>
     public int PruneAgeSteps { get; init; } = 200;
