@@ -137,6 +137,38 @@ public class LossAwareRuleTests
         Controller(layer, probe, new ControllerOptions { Interval = 1 }, (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(Fast)));
 
     [Fact]
+    public void A_bounded_prune_check_masks_unread_heads_first_then_the_cheapest_and_finds_the_idle_head_in_turn()
+    {
+        var bounded = Fast with { PruneProbeHeads = 2, RemovalTrialSteps = 0 };
+        using var layer = Layer(heads: 6);
+        var probe = new ScriptedProbe(layer);
+        foreach (var (id, cost) in new[] { (0L, 1.0), (1L, 0.9), (2L, 0.5), (3L, 0.7), (4L, 0.0), (5L, 0.6) }) probe.Cost[id] = cost;
+        using var c = Controller(layer, probe, new ControllerOptions { Interval = 1 }, (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(bounded)));
+        var rule = (MaskedLossPruneRule)c.PruneRule(0)!;
+
+        Run(c, 0, 21, _ => 1.0);                  // L₀ at step 0; first check at step 20: heads 0 and 1 (no readings yet, by position)
+        c.ProbeForwards.Should().Be(1 + 3, "a bounded check costs the unmasked probe plus at most PruneProbeHeads masked ones");
+        rule.LastIncreases.Keys.Should().BeEquivalentTo(new[] { 0L, 1L });
+        Run(c, 21, 31, _ => 1.0);                 // step 30: the unread 2 and 3
+        c.ProbeForwards.Should().Be(7);
+        rule.LastIncreases.Keys.Should().BeEquivalentTo(new[] { 0L, 1L, 2L, 3L }, "readings of heads left out are kept");
+        var events = Run(c, 31, 41, _ => 1.0);    // step 40: the unread 4 and 5; head 4 costs nothing and goes
+        events.Should().ContainSingle(e => e.Kind == HeadEventKind.Pruned).Which.HeadId.Should().Be(4);
+        c.ProbeForwards.Should().Be(10);
+        Run(c, 41, 51, _ => 1.0);                 // step 50: every head read; the two cheapest readings, 2 and 5
+        rule.LastIncreases[2].Should().BeApproximately(0.5, 1e-9);
+        c.ProbeForwards.Should().Be(13);
+
+        using var full = Layer(heads: 6);
+        var fullProbe = new ScriptedProbe(full);
+        foreach (var (id, cost) in probe.Cost) fullProbe.Cost[id] = cost;
+        using var cf = Controller(full, fullProbe, new ControllerOptions { Interval = 1 },
+            (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(Fast with { RemovalTrialSteps = 0 })));
+        Run(cf, 0, 21, _ => 1.0).Should().ContainSingle(e => e.Kind == HeadEventKind.Pruned).Which.HeadId.Should().Be(4);
+        cf.ProbeForwards.Should().Be(1 + 7, "without a bound a check masks every candidate: H + 1 probe forwards");
+    }
+
+    [Fact]
     public void A_removal_trial_prunes_a_head_the_others_take_over_and_keeps_a_needed_one_unmasked()
     {
         using var layer = Layer(heads: 2);
@@ -221,6 +253,8 @@ public class LossAwareRuleTests
         act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("TrialSteps");
         var act2 = () => new LossAwareOptions { UsefulFraction = double.NaN }.Validate();
         act2.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("UsefulFraction");
+        var act4 = () => new LossAwareOptions { PruneProbeHeads = 0 }.Validate();
+        act4.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("PruneProbeHeads");
         var act3 = () => new LossPlateauGrowthRule(new LossAwareOptions(), HeadInit.Random);
         act3.Should().Throw<ArgumentException>().WithMessage("*zero output projection*");
     }

@@ -49,6 +49,13 @@ public sealed record LossAwareOptions
     /// <see cref="ProbeEverySteps"/>).</summary>
     public int PruneEverySteps { get; init; } = 200;
 
+    /// <summary>Most heads masked in one prune check, or null (the default) to mask every candidate: a check then costs
+    /// H + 1 probe forwards, which at many heads dominates training time (docs/benchmarks.md, issue 16). With a limit N a
+    /// check costs at most N + 1: it masks the heads with no reading yet first, then those whose last reading was the
+    /// cheapest, so a head that was cheap stays watched and the others are read in turn as the cheap ones are removed or
+    /// found needed.</summary>
+    public int? PruneProbeHeads { get; init; }
+
     /// <summary>Steps a head must have lived before it can be pruned. Default 200.</summary>
     public int PruneAgeSteps { get; init; } = 200;
 
@@ -78,6 +85,8 @@ public sealed record LossAwareOptions
         Positive(MaxWithdrawals, nameof(MaxWithdrawals));
         Positive(ProbeEverySteps, nameof(ProbeEverySteps));
         Positive(PruneEverySteps, nameof(PruneEverySteps));
+        if (PruneProbeHeads is < 1)
+            throw new ArgumentOutOfRangeException(nameof(PruneProbeHeads), PruneProbeHeads, "PruneProbeHeads must be at least 1 or null.");
         if (RemovalTrialSteps < 0) throw new ArgumentOutOfRangeException(nameof(RemovalTrialSteps), RemovalTrialSteps, "RemovalTrialSteps must be ≥ 0.");
         if (PruneAgeSteps < 0) throw new ArgumentOutOfRangeException(nameof(PruneAgeSteps), PruneAgeSteps, "PruneAgeSteps must be ≥ 0.");
         if (!(PlateauImprovement >= 0 && PlateauImprovement < 1))

@@ -15,7 +15,8 @@ namespace Incrt.Control;
 /// removal trials only once the growth rule has stopped (<see cref="LayerCall.GrowthStopped"/>); none while a growth
 /// trial runs or after <see cref="LossAwareOptions.FreezeAtStep"/>; never the last head.
 /// </summary>
-/// <remarks>Cost: H + 1 probe forwards per check, one per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
+/// <remarks>Cost: H + 1 probe forwards per check (at most <see cref="LossAwareOptions.PruneProbeHeads"/> + 1 when set), one
+/// per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
 public sealed class MaskedLossPruneRule : IPruneRule
 {
     private readonly LossAwareOptions _o;
@@ -33,7 +34,8 @@ public sealed class MaskedLossPruneRule : IPruneRule
     /// <inheritdoc />
     public string Name => "masked-loss";
 
-    /// <summary>The loss increase of masking each head at the last check, by head id (a copy).</summary>
+    /// <summary>The loss increase of masking each head at the last check, by head id (a copy); with
+    /// <see cref="LossAwareOptions.PruneProbeHeads"/>, each head's last reading.</summary>
     public IReadOnlyDictionary<long, double> LastIncreases => new Dictionary<long, double>(_s.LastIncreases);
 
     /// <inheritdoc />
@@ -66,7 +68,8 @@ public sealed class MaskedLossPruneRule : IPruneRule
         _s.LastCheckStep = call.Step;
         double baseLoss = call.ProbeLoss(Array.Empty<int>());
         if (!double.IsFinite(baseLoss)) return RuleVerdict.Skip("probe");
-        _s.LastIncreases.Clear();
+        if (_o.PruneProbeHeads is { } most && candidates.Count > most) candidates = Watched(candidates, ids, most);
+        else _s.LastIncreases.Clear();
         int best = -1;
         double bestIncrease = double.PositiveInfinity;
         foreach (int h in candidates)
@@ -86,6 +89,12 @@ public sealed class MaskedLossPruneRule : IPruneRule
         _trialMask = call.Layer.MaskHeads(new[] { best });
         return new RuleVerdict(RuleAction.None, "removal-trial", best, null, bestIncrease);
     }
+
+    /// <summary>The <paramref name="most"/> candidates a bounded check masks: no reading yet first, then the cheapest
+    /// last reading; ties by position. Readings of the heads left out are kept for the next check.</summary>
+    private List<int> Watched(List<int> candidates, IReadOnlyList<long> ids, int most) =>
+        candidates.OrderBy(h => _s.LastIncreases.TryGetValue(ids[h], out double x) ? x : double.NegativeInfinity)
+            .Take(most).OrderBy(h => h).ToList();
 
     private RuleVerdict JudgeRemoval(LayerCall call)
     {
