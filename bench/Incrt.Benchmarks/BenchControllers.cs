@@ -14,15 +14,26 @@ internal static class BenchControllers
     /// <summary><see cref="ControllerPresets.Energy"/> (<c>new ControllerOptions()</c>).</summary>
     public const string Energy = ControllerChoice.Energy;
 
-    /// <summary>The accepted names; both run when <c>--controllers</c> is not given, the default first.</summary>
+    /// <summary><see cref="ControllerPresets.LossAware"/> with prune checks bounded to 4 masked heads
+    /// (<see cref="LossAwareOptions.PruneProbeHeads"/>): what the bound saves at many heads. Run only when asked.</summary>
+    public const string LossBounded = "loss-bounded";
+
+    /// <summary>The presets that run when <c>--controllers</c> is not given, the default first.</summary>
     public static readonly string[] All = { Loss, Energy };
+
+    /// <summary>Every name <c>--controllers</c> accepts.</summary>
+    public static readonly string[] Accepted = { Loss, Energy, LossBounded };
+
+    /// <summary>Whether <paramref name="name"/> is a loss-aware preset (probe-driven rules).</summary>
+    public static bool IsLoss(string name) => name is Loss or LossBounded;
 
     /// <summary>The preset of <paramref name="name"/>.</summary>
     public static ControllerOptions Preset(string name) => name switch
     {
         Loss => ControllerPresets.LossAware,
         Energy => ControllerPresets.Energy,
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Expected {string.Join(" or ", All)}."),
+        LossBounded => ControllerPresets.LossAware with { LossAware = ControllerPresets.LossAware.LossAware with { PruneProbeHeads = 4 } },
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Expected {string.Join(" or ", Accepted)}."),
     };
 
     /// <summary>

@@ -32,10 +32,10 @@ internal static class ControllerCase
         foreach (var t in ts)
             foreach (var h in hs)
                 foreach (var name in o.ControllerNames)
-                    met &= name == BenchControllers.Loss ? LossAware(o, result, d, t, h) : Energy(o, result, d, t, h);
+                    met &= BenchControllers.IsLoss(name) ? LossAware(o, result, d, t, h, name) : Energy(o, result, d, t, h);
         result.TargetMet = met;
         result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge, φ_g tiny and an endless leave-one-out window, so every call " +
-            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware with its " +
+            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware (loss-bounded: with PruneProbeHeads = 4, so a check masks min(H, 4) heads) with its " +
             $"grow/prune verdicts vetoed, probe = the layer's mean squared output on {new TrainerOptions().ProbeExamples} examples in batches of B " +
             "(Trainer's probe size, eval mode, no_grad); call ms = one prune interval of controller calls (PruneEverySteps, one masked-loss check " +
             $"of H + 1 probe losses) / {Loss.PruneEverySteps / ControllerPresets.LossAware.Interval} acting calls, amortised = median over timed intervals of interval / ({Loss.PruneEverySteps} × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every {Loss.ProbeEverySteps} steps " +
@@ -79,9 +79,9 @@ internal static class ControllerCase
     /// <summary>Probe losses of a growth trial per prune interval: masked and unmasked, every ProbeEverySteps.</summary>
     private static int TrialProbes => 2 * Loss.PruneEverySteps / Loss.ProbeEverySteps;
 
-    private static bool LossAware(BenchOptions o, CaseResult result, long d, long t, int h)
+    private static bool LossAware(BenchOptions o, CaseResult result, long d, long t, int h, string name)
     {
-        var preset = ControllerPresets.LossAware;
+        var preset = BenchControllers.Preset(name);
         int interval = preset.LossAware.PruneEverySteps;               // one masked-loss check per interval (200 steps: 40 acting calls)
         using var step = new IncrtStep(d, h, d / h, Cases.Batch, t, maxHeads: h);
         step.Run();
@@ -122,11 +122,11 @@ internal static class ControllerCase
         double probeMs = Harness.Median(Enumerable.Range(0, 3).Select(_ => Harness.TimeOnce(() => { using var g = no_grad(); probe.Loss(); })).ToList());
         double trial = TrialProbes * probeMs / (interval * stepMedian);
         int acting = interval / preset.Interval;
-        result.Add(("T", t), ("H", h), ("controller", BenchControllers.Loss), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
+        result.Add(("T", t), ("H", h), ("controller", name), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
             ("call ms", intervalMs / acting), ("step ms", stepMedian), ("call/step", intervalMs / acting / stepMedian),
             ("amortised", amortised), ("≤ 3%", amortised <= 0.03), ("CPU-time amortised", Harness.Median(cpuRatios) / interval),
             ("probe ms", probeMs), ("probes/interval", probesPerInterval), ("trial amortised", trial), ("intervals timed", reps));
-        Console.Error.WriteLine($"  controller T={t} H={h} loss-aware: {intervalMs:F1} ms per {interval} calls vs step {stepMedian:F3} ms, amortised {amortised:P2}, probe {probeMs:F2} ms, trial {trial:P2}");
+        Console.Error.WriteLine($"  controller T={t} H={h} {name}: {intervalMs:F1} ms per {interval} calls vs step {stepMedian:F3} ms, amortised {amortised:P2}, probe {probeMs:F2} ms, trial {trial:P2}");
         return amortised <= 0.03;
     }
 

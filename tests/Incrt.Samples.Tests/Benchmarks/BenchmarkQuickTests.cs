@@ -35,19 +35,21 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
         log.ToString().Should().Contain("### e2e:");
     }
 
-    [Fact]
-    public void The_controller_case_times_the_default_preset_with_one_masked_loss_check_per_prune_interval()
+    [Theory]
+    [InlineData("loss", 2, 3)]              // the layer as it is and with each of its H = 2 heads masked
+    [InlineData("loss-bounded", 8, 5)]      // PruneProbeHeads = 4: the layer as it is and 4 of its 8 heads masked
+    public void The_controller_case_times_a_loss_preset_with_one_masked_loss_check_per_prune_interval(string controller, int heads, int probes)
     {
         using var dir = new TempDirectory();
         var log = new StringWriter();
-        int code = BenchmarkApp.Run(["--tiny", "--case", "controller", "--controllers", "loss", "--heads", "2", "--out", dir.Path], log);
+        int code = BenchmarkApp.Run(["--tiny", "--case", "controller", "--controllers", controller, "--heads", heads.ToString(), "--out", dir.Path], log);
         output.WriteLine(log.ToString());
 
         code.Should().Be(0);
         using var json = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(dir.Path, "bench-*.json").Single()));
         var row = json.RootElement.GetProperty("Cases")[0].GetProperty("Rows").EnumerateArray().Should().ContainSingle().Subject;
-        row.GetProperty("controller").GetString().Should().Be("loss");
-        row.GetProperty("probes/interval").GetInt64().Should().Be(3, "a masked-loss check probes the layer as it is and with each of its H = 2 heads masked");
+        row.GetProperty("controller").GetString().Should().Be(controller);
+        row.GetProperty("probes/interval").GetInt64().Should().Be(probes, "one masked-loss check runs per prune interval");
         row.GetProperty("probe ms").GetDouble().Should().BePositive();
         row.GetProperty("amortised").GetDouble().Should().BePositive();
     }
