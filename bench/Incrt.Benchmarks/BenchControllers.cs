@@ -14,25 +14,26 @@ internal static class BenchControllers
     /// <summary><see cref="ControllerPresets.Energy"/> (<c>new ControllerOptions()</c>).</summary>
     public const string Energy = ControllerChoice.Energy;
 
-    /// <summary><see cref="ControllerPresets.LossAware"/> with prune checks bounded to 4 masked heads
-    /// (<see cref="LossAwareOptions.PruneProbeHeads"/>): what the bound saves at many heads. Run only when asked.</summary>
-    public const string LossBounded = "loss-bounded";
+    /// <summary><see cref="ControllerPresets.LossAware"/> with unbounded prune checks (every candidate masked,
+    /// <see cref="LossAwareOptions.PruneProbeHeads"/> = null, the default before 2026-11-30): what the bound saves at many
+    /// heads. Run only when asked.</summary>
+    public const string LossUnbounded = "loss-unbounded";
 
     /// <summary>The presets that run when <c>--controllers</c> is not given, the default first.</summary>
     public static readonly string[] All = { Loss, Energy };
 
     /// <summary>Every name <c>--controllers</c> accepts.</summary>
-    public static readonly string[] Accepted = { Loss, Energy, LossBounded };
+    public static readonly string[] Accepted = { Loss, Energy, LossUnbounded };
 
     /// <summary>Whether <paramref name="name"/> is a loss-aware preset (probe-driven rules).</summary>
-    public static bool IsLoss(string name) => name is Loss or LossBounded;
+    public static bool IsLoss(string name) => name is Loss or LossUnbounded;
 
     /// <summary>The preset of <paramref name="name"/>.</summary>
     public static ControllerOptions Preset(string name) => name switch
     {
         Loss => ControllerPresets.LossAware,
         Energy => ControllerPresets.Energy,
-        LossBounded => ControllerPresets.LossAware with { LossAware = ControllerPresets.LossAware.LossAware with { PruneProbeHeads = 4 } },
+        LossUnbounded => ControllerPresets.LossAware with { LossAware = ControllerPresets.LossAware.LossAware with { PruneProbeHeads = null } },
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Expected {string.Join(" or ", Accepted)}."),
     };
 

@@ -35,10 +35,10 @@ internal static class ControllerCase
                     met &= BenchControllers.IsLoss(name) ? LossAware(o, result, d, t, h, name) : Energy(o, result, d, t, h);
         result.TargetMet = met;
         result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge, φ_g tiny and an endless leave-one-out window, so every call " +
-            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware (loss-bounded: with PruneProbeHeads = 4, so a check masks min(H, 4) heads) with its " +
+            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads; loss-unbounded: all H) with its " +
             $"grow/prune verdicts vetoed, probe = the layer's mean squared output on {new TrainerOptions().ProbeExamples} examples in batches of B " +
             "(Trainer's probe size, eval mode, no_grad); call ms = one prune interval of controller calls (PruneEverySteps, one masked-loss check " +
-            $"of H + 1 probe losses) / {Loss.PruneEverySteps / ControllerPresets.LossAware.Interval} acting calls, amortised = median over timed intervals of interval / ({Loss.PruneEverySteps} × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every {Loss.ProbeEverySteps} steps " +
+            $"of min(H, 4) + 1 probe losses, H + 1 for loss-unbounded) / {Loss.PruneEverySteps / ControllerPresets.LossAware.Interval} acting calls, amortised = median over timed intervals of interval / ({Loss.PruneEverySteps} × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every {Loss.ProbeEverySteps} steps " +
             $"of a growth trial ({TrialProbes} per {Loss.PruneEverySteps} steps, no prune checks meanwhile) / ({Loss.PruneEverySteps} × step). At H = 1 nothing is ever pruned, so no check runs.";
         return result;
     }

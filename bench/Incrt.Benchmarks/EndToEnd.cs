@@ -183,7 +183,7 @@ internal static class EndToEnd
         }
         result.TargetMet = met;
         result.Note = "energy: ControllerPresets.Energy, MaxHeads = H so it cannot grow, warm-up covers its calibration. " +
-                      $"loss: ControllerPresets.LossAware (the default; loss-bounded: with PruneProbeHeads = 4) with Trainer's probe ({new TrainerOptions().ProbeExamples} training examples, eval mode); " +
+                      $"loss: ControllerPresets.LossAware (the default, PruneProbeHeads = 4; loss-unbounded: null, every head masked per check) with Trainer's probe ({new TrainerOptions().ProbeExamples} training examples, eval mode); " +
                       "measure-only = every grow/prune verdict vetoed, so on and off train the same model (the controller's bookkeeping and probe cost); " +
                       $"growth allowed = the preset unchanged with MaxHeads = {GrowthMaxHeads} (head changes alter the training work; not judged). " +
                       "total on/off = off wall time / on wall time over all timed samples (the same batches; unlike the median it keeps the samples " +

@@ -52,7 +52,7 @@ internal static class PlantedCommandLine
         var trialSteps = IntegerOption.AtLeast("--trial-steps", "Loss-aware growth: steps a trial head gets to become useful.", 1);
         var probeEvery = IntegerOption.AtLeast("--probe-every", "Loss-aware growth: steps between masking probes of a trial head.", 1);
         var pruneEvery = IntegerOption.AtLeast("--prune-every", "Loss-aware pruning: steps between two prune checks.", 1);
-        var pruneProbeHeads = IntegerOption.AtLeast("--prune-probe-heads", "Loss-aware pruning: most heads masked per prune check (default: every candidate).", 1);
+        var pruneProbeHeads = IntegerOption.AtLeast("--prune-probe-heads", "Loss-aware pruning: most heads masked per prune check; 0 = every candidate (default: the preset's, 4).", 0);
         var usefulFraction = new Option<double?>("--useful-fraction") { Description = "Loss-aware rules: a head is useful when masking it raises the probe loss by at least this fraction of the untrained model's loss (and 0.02)." };
         var growAfterKeep = new Option<bool?>("--grow-after-keep") { Description = "Loss-aware growth: put the next head on trial as soon as one is kept (true) or wait for the next plateau (false)." };
         var curves = new Option<string?>("--curves") { Description = "With --no-fixed: take each configuration's fixed-H curve (and so its knee) from this earlier results.json.", HelpName = "results.json" };

@@ -51,6 +51,7 @@ internal sealed record PlantedSettings
     public int? TrialSteps { get; init; }
     public int? ProbeEverySteps { get; init; }
     public int? PruneEverySteps { get; init; }
+    /// <summary>Most heads masked per prune check; 0 = every candidate; null = the preset's.</summary>
     public int? PruneProbeHeads { get; init; }
     public bool? GrowAfterKeep { get; init; }
     public int? MaxWithdrawals { get; init; }
@@ -120,7 +121,7 @@ internal sealed record PlantedSettings
                     TrialSteps = TrialSteps ?? preset.LossAware.TrialSteps,
                     ProbeEverySteps = ProbeEverySteps ?? preset.LossAware.ProbeEverySteps,
                     PruneEverySteps = PruneEverySteps ?? preset.LossAware.PruneEverySteps,
-                    PruneProbeHeads = PruneProbeHeads ?? preset.LossAware.PruneProbeHeads,
+                    PruneProbeHeads = PruneProbeHeads is 0 ? null : PruneProbeHeads ?? preset.LossAware.PruneProbeHeads,
                     GrowAfterKeep = GrowAfterKeep ?? preset.LossAware.GrowAfterKeep,
                     MaxWithdrawals = MaxWithdrawals ?? preset.LossAware.MaxWithdrawals,
                     UsefulFraction = UsefulFraction ?? preset.LossAware.UsefulFraction,

@@ -36,8 +36,8 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("loss", 2, 3)]              // the layer as it is and with each of its H = 2 heads masked
-    [InlineData("loss-bounded", 8, 5)]      // PruneProbeHeads = 4: the layer as it is and 4 of its 8 heads masked
+    [InlineData("loss", 8, 5)]              // PruneProbeHeads = 4: the layer as it is and 4 of its 8 heads masked
+    [InlineData("loss-unbounded", 8, 9)]    // the layer as it is and with each of its H = 8 heads masked
     public void The_controller_case_times_a_loss_preset_with_one_masked_loss_check_per_prune_interval(string controller, int heads, int probes)
     {
         using var dir = new TempDirectory();

@@ -52,7 +52,7 @@ public class PlantedSampleTests
     [InlineData("--lr -1", "--lr")]
     [InlineData("--probe-every 0", "--probe-every")]
     [InlineData("--prune-every -1", "--prune-every")]
-    [InlineData("--prune-probe-heads 0", "--prune-probe-heads")]
+    [InlineData("--prune-probe-heads -1", "--prune-probe-heads")]
     public void Bad_input_exits_2_with_one_error_naming_the_option_and_writes_nothing(string args, string option)
     {
         using var dir = new TempDirectory();

@@ -163,7 +163,7 @@ public class LossAwareRuleTests
         var fullProbe = new ScriptedProbe(full);
         foreach (var (id, cost) in probe.Cost) fullProbe.Cost[id] = cost;
         using var cf = Controller(full, fullProbe, new ControllerOptions { Interval = 1 },
-            (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(Fast with { RemovalTrialSteps = 0 })));
+            (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(Fast with { RemovalTrialSteps = 0, PruneProbeHeads = null })));
         Run(cf, 0, 21, _ => 1.0).Should().ContainSingle(e => e.Kind == HeadEventKind.Pruned).Which.HeadId.Should().Be(4);
         cf.ProbeForwards.Should().Be(1 + 7, "without a bound a check masks every candidate: H + 1 probe forwards");
     }
