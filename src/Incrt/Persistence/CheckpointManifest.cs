@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Incrt.Control;
 using Incrt.Models;
@@ -61,4 +62,21 @@ internal static class ManifestJson
         Converters = { new JsonStringEnumConverter() },
         WriteIndented = false,
     };
+}
+
+/// <summary>
+/// Settings whose default changed after checkpoints were written without them: a missing field must mean the behaviour
+/// the checkpoint was trained with, not today's default, so that a resumed run continues as it began.
+/// </summary>
+internal static class ManifestUpgrades
+{
+    /// <summary>Applies every upgrade to <paramref name="manifest"/>, read from <paramref name="json"/>.</summary>
+    public static void Apply(CheckpointManifest manifest, ReadOnlySpan<byte> json)
+    {
+        if (manifest.Controller?.Options is not { } options) return;
+        var lossAware = JsonNode.Parse(json)?["controller"]?["options"]?["lossAware"] as JsonObject;
+        // LossAwareOptions.PruneProbeHeads came with a default of 4; before, every prune check masked every head.
+        if (lossAware is not null && !lossAware.ContainsKey("pruneProbeHeads"))
+            manifest.Controller.Options = options with { LossAware = options.LossAware with { PruneProbeHeads = null } };
+    }
 }

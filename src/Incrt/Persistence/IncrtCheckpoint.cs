@@ -337,6 +337,7 @@ public static class IncrtCheckpoint
             throw new CheckpointException(path, $"the manifest cannot be read: {e.Message}", e);
         }
         ValidateManifest(path, manifest, sections[1].Length, sections[2].Length);
+        ManifestUpgrades.Apply(manifest!, sections[0]);
         return new ContainerFile(manifest!, sections[1], sections[2].Length == 0 ? null : sections[2]);
     }
 
