@@ -45,8 +45,8 @@ public sealed record LossAwareOptions
     /// stays detectable.</summary>
     public double UsefulFraction { get; init; } = 0.03;
 
-    /// <summary>Steps between two prune checks (each costs H + 1 probe forwards). Default 200 (100 until 2026-11-30; see
-    /// <see cref="ProbeEverySteps"/>).</summary>
+    /// <summary>Steps between two prune checks (each costs min(H, <see cref="PruneProbeHeads"/>) + 1 probe forwards). Default
+    /// 200 (100 until 2026-11-30; see <see cref="ProbeEverySteps"/>).</summary>
     public int PruneEverySteps { get; init; } = 200;
 
     /// <summary>Most heads masked in one prune check, or null to mask every candidate (a check then costs H + 1 probe

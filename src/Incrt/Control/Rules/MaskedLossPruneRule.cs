@@ -15,8 +15,8 @@ namespace Incrt.Control;
 /// removal trials only once the growth rule has stopped (<see cref="LayerCall.GrowthStopped"/>); none while a growth
 /// trial runs or after <see cref="LossAwareOptions.FreezeAtStep"/>; never the last head.
 /// </summary>
-/// <remarks>Cost: H + 1 probe forwards per check (at most <see cref="LossAwareOptions.PruneProbeHeads"/> + 1 when set), one
-/// per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
+/// <remarks>Cost: min(H, <see cref="LossAwareOptions.PruneProbeHeads"/>) + 1 probe forwards per check (H + 1 when it is
+/// null), one per removal trial. Needs <see cref="HeadController.LossProbe"/>.</remarks>
 public sealed class MaskedLossPruneRule : IPruneRule
 {
     private readonly LossAwareOptions _o;
