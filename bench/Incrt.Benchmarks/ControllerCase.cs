@@ -39,7 +39,7 @@ internal static class ControllerCase
             $"grow/prune verdicts vetoed, probe = the layer's mean squared output on {new TrainerOptions().ProbeExamples} examples in batches of B " +
             "(Trainer's probe size, eval mode, no_grad); call ms = one prune interval of controller calls (PruneEverySteps, one masked-loss check " +
             $"of min(H, 4) + 1 probe losses, H + 1 for loss-unbounded) / {Loss.PruneEverySteps / ControllerPresets.LossAware.Interval} acting calls, amortised = median over timed intervals of interval / ({Loss.PruneEverySteps} × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every {Loss.ProbeEverySteps} steps " +
-            $"of a growth trial ({TrialProbes} per {Loss.PruneEverySteps} steps, no prune checks meanwhile) / ({Loss.PruneEverySteps} × step). At H = 1 nothing is ever pruned, so no check runs.";
+            $"of a growth trial ({TrialProbes(Loss)} per {Loss.PruneEverySteps} steps, no prune checks meanwhile) / ({Loss.PruneEverySteps} × step). At H = 1 nothing is ever pruned, so no check runs.";
         return result;
     }
 
@@ -77,7 +77,7 @@ internal static class ControllerCase
     private static LossAwareOptions Loss => ControllerPresets.LossAware.LossAware;
 
     /// <summary>Probe losses of a growth trial per prune interval: masked and unmasked, every ProbeEverySteps.</summary>
-    private static int TrialProbes => 2 * Loss.PruneEverySteps / Loss.ProbeEverySteps;
+    private static int TrialProbes(LossAwareOptions l) => 2 * l.PruneEverySteps / l.ProbeEverySteps;
 
     private static bool LossAware(BenchOptions o, CaseResult result, long d, long t, int h, string name)
     {
@@ -120,7 +120,7 @@ internal static class ControllerCase
         double intervalMs = Harness.Median(intervals), stepMedian = Harness.Median(steps);
         double amortised = Harness.Median(ratios) / interval;
         double probeMs = Harness.Median(Enumerable.Range(0, 3).Select(_ => Harness.TimeOnce(() => { using var g = no_grad(); probe.Loss(); })).ToList());
-        double trial = TrialProbes * probeMs / (interval * stepMedian);
+        double trial = TrialProbes(preset.LossAware) * probeMs / (interval * stepMedian);
         int acting = interval / preset.Interval;
         result.Add(("T", t), ("H", h), ("controller", name), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
             ("call ms", intervalMs / acting), ("step ms", stepMedian), ("call/step", intervalMs / acting / stepMedian),

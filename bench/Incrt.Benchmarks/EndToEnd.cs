@@ -144,7 +144,7 @@ internal static class EndToEnd
         foreach (var v in variants)
         {
             var preset = BenchControllers.Preset(v.Preset);
-            bool loss = preset.Prune == PruneStatistic.MaskedLoss;
+            bool loss = BenchControllers.IsLoss(v.Preset);
             // Energy: 40-step samples (multiples of the interval 5) after the calibration. Loss-aware: samples one prune
             // interval long (PruneEverySteps, 200: exactly one masked-loss check each), after PruneAgeSteps + one interval, so
             // every head is old enough to be probed in every timed sample.
