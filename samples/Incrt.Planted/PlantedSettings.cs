@@ -53,6 +53,8 @@ internal sealed record PlantedSettings
     public int? PruneEverySteps { get; init; }
     /// <summary>Most heads masked per prune check; 0 = every candidate; null = the preset's.</summary>
     public int? PruneProbeHeads { get; init; }
+    /// <summary>Longest gap between prune checks; 0 = every <see cref="PruneEverySteps"/>; null = the preset's.</summary>
+    public int? MaxPruneEverySteps { get; init; }
     public bool? GrowAfterKeep { get; init; }
     public int? MaxWithdrawals { get; init; }
     public double? UsefulFraction { get; init; }
@@ -122,6 +124,7 @@ internal sealed record PlantedSettings
                     ProbeEverySteps = ProbeEverySteps ?? preset.LossAware.ProbeEverySteps,
                     PruneEverySteps = PruneEverySteps ?? preset.LossAware.PruneEverySteps,
                     PruneProbeHeads = PruneProbeHeads is 0 ? null : PruneProbeHeads ?? preset.LossAware.PruneProbeHeads,
+                    MaxPruneEverySteps = MaxPruneEverySteps is 0 ? null : MaxPruneEverySteps ?? preset.LossAware.MaxPruneEverySteps,
                     GrowAfterKeep = GrowAfterKeep ?? preset.LossAware.GrowAfterKeep,
                     MaxWithdrawals = MaxWithdrawals ?? preset.LossAware.MaxWithdrawals,
                     UsefulFraction = UsefulFraction ?? preset.LossAware.UsefulFraction,

@@ -77,6 +77,10 @@ internal static class ManifestUpgrades
         var lossAware = JsonNode.Parse(json)?["controller"]?["options"]?["lossAware"] as JsonObject;
         // LossAwareOptions.PruneProbeHeads came with a default of 4; before, every prune check masked every head.
         if (lossAware is not null && !lossAware.ContainsKey("pruneProbeHeads"))
-            manifest.Controller.Options = options with { LossAware = options.LossAware with { PruneProbeHeads = null } };
+            options = options with { LossAware = options.LossAware with { PruneProbeHeads = null } };
+        // LossAwareOptions.MaxPruneEverySteps came with a default of 3200; before, checks never spaced out.
+        if (lossAware is not null && !lossAware.ContainsKey("maxPruneEverySteps"))
+            options = options with { LossAware = options.LossAware with { MaxPruneEverySteps = null } };
+        manifest.Controller.Options = options;
     }
 }

@@ -53,6 +53,7 @@ public class PlantedSampleTests
     [InlineData("--probe-every 0", "--probe-every")]
     [InlineData("--prune-every -1", "--prune-every")]
     [InlineData("--prune-probe-heads -1", "--prune-probe-heads")]
+    [InlineData("--max-prune-every -1", "--max-prune-every")]
     public void Bad_input_exits_2_with_one_error_naming_the_option_and_writes_nothing(string args, string option)
     {
         using var dir = new TempDirectory();

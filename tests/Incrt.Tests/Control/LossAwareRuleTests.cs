@@ -139,7 +139,7 @@ public class LossAwareRuleTests
     [Fact]
     public void A_bounded_prune_check_masks_unread_heads_first_then_the_cheapest_and_finds_the_idle_head_in_turn()
     {
-        var bounded = Fast with { PruneProbeHeads = 2, RemovalTrialSteps = 0 };
+        var bounded = Fast with { PruneProbeHeads = 2, RemovalTrialSteps = 0, MaxPruneEverySteps = null };   // a check every 10 steps
         using var layer = Layer(heads: 6);
         var probe = new ScriptedProbe(layer);
         foreach (var (id, cost) in new[] { (0L, 1.0), (1L, 0.9), (2L, 0.5), (3L, 0.7), (4L, 0.0), (5L, 0.6) }) probe.Cost[id] = cost;
@@ -166,6 +166,36 @@ public class LossAwareRuleTests
             (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(Fast with { RemovalTrialSteps = 0, PruneProbeHeads = null })));
         Run(cf, 0, 21, _ => 1.0).Should().ContainSingle(e => e.Kind == HeadEventKind.Pruned).Which.HeadId.Should().Be(4);
         cf.ProbeForwards.Should().Be(1 + 7, "without a bound a check masks every candidate: H + 1 probe forwards");
+    }
+
+    [Fact]
+    public void Quiet_prune_checks_space_out_up_to_MaxPruneEverySteps_and_a_pruned_head_brings_them_back()
+    {
+        var spaced = Fast with { RemovalTrialSteps = 0, MaxPruneEverySteps = 40 };   // PruneEverySteps = 10, PruneAgeSteps = 20
+        using var layer = Layer(heads: 3);
+        var probe = new ScriptedProbe(layer);
+        foreach (var (id, cost) in new[] { (0L, 1.0), (1L, 0.9), (2L, 0.8) }) probe.Cost[id] = cost;
+        using var c = Controller(layer, probe, new ControllerOptions { Interval = 1 }, (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(spaced)));
+        var rule = (MaskedLossPruneRule)c.PruneRule(0)!;
+        static IEnumerable<long> Checks(HeadController c) => c.Trace.Rows.Where(r => r.Decision == "checked").Select(r => r.Step);
+
+        Run(c, 0, 161, _ => 1.0);
+        Checks(c).Should().Equal(new long[] { 20, 40, 80, 120, 160 }, "every head stays useful: the gap doubles from 10 to at most 40");
+        rule.CheckInterval.Should().Be(40);
+        probe.Cost[2] = 0.0;                                      // head 2 stops mattering
+        Run(c, 161, 201, _ => 1.0).Should().ContainSingle(e => e.Kind == HeadEventKind.Pruned).Which.HeadId.Should().Be(2);
+        c.Trace.Rows.Single(r => r.Decision == "pruned").Step.Should().Be(200, "the check after 160 comes 40 steps later");
+        rule.CheckInterval.Should().Be(10, "a head removed: the layer changed, so checks are back to every PruneEverySteps");
+        Run(c, 201, 231, _ => 1.0);
+        Checks(c).Where(s => s > 200).Should().Equal(new long[] { 210, 230 });
+
+        using var every = Layer(heads: 3);
+        var p2 = new ScriptedProbe(every);
+        foreach (var (id, cost) in probe.Cost) p2.Cost[id] = id == 2 ? 0.8 : cost;
+        using var c2 = Controller(every, p2, new ControllerOptions { Interval = 1 },
+            (l, _) => new HeadRuleSet(new Settled(), new MaskedLossPruneRule(spaced with { MaxPruneEverySteps = null })));
+        Run(c2, 0, 161, _ => 1.0);
+        Checks(c2).Should().HaveCount(15, "without MaxPruneEverySteps a check runs every 10 steps from step 20 to 160");
     }
 
     [Fact]
@@ -255,6 +285,8 @@ public class LossAwareRuleTests
         act2.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("UsefulFraction");
         var act4 = () => new LossAwareOptions { PruneProbeHeads = 0 }.Validate();
         act4.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("PruneProbeHeads");
+        var act5 = () => new LossAwareOptions { MaxPruneEverySteps = 0 }.Validate();
+        act5.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("MaxPruneEverySteps");
         var act3 = () => new LossPlateauGrowthRule(new LossAwareOptions(), HeadInit.Random);
         act3.Should().Throw<ArgumentException>().WithMessage("*zero output projection*");
     }

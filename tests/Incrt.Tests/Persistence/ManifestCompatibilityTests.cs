@@ -66,6 +66,24 @@ public class ManifestCompatibilityTests
             .BeNull("a checkpoint written before the bound existed was trained with every head masked per check");
     }
 
+    [Fact]
+    public void A_checkpoint_from_before_spaced_out_prune_checks_resumes_checking_every_PruneEverySteps()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "old.incrt");
+        using var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 20, MaxLength: 8, DModel: 16, HeadDim: 4, Classes: 2, Seed: 1));
+        var opt = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
+        using var controller = new HeadController(model.GrowableLayers, opt, ControllerPresets.LossAware, model: model);
+        IncrtCheckpoint.Save(path, model, opt, controller);
+        IncrtCheckpoint.Load(path).ControllerOptions!.LossAware.MaxPruneEverySteps.Should().Be(3200, "today's checkpoints keep today's setting");
+
+        RewriteManifest(path, m => m["controller"]!["options"]!["lossAware"]!.AsObject().Remove("maxPruneEverySteps").Should().BeTrue());
+
+        var read = IncrtCheckpoint.Load(path).ControllerOptions!.LossAware;
+        read.MaxPruneEverySteps.Should().BeNull("a checkpoint written before checks spaced out was trained with a check every PruneEverySteps");
+        read.PruneProbeHeads.Should().Be(4, "the other upgrade only applies when its own field is missing");
+    }
+
     /// <summary>Edits the manifest of a checkpoint file and writes it back with a valid checksum.</summary>
     private static void RewriteManifest(string path, Action<JsonNode> edit)
     {

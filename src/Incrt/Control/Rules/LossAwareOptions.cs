@@ -49,6 +49,15 @@ public sealed record LossAwareOptions
     /// 200 (100 until 2026-11-30; see <see cref="ProbeEverySteps"/>).</summary>
     public int PruneEverySteps { get; init; } = 200;
 
+    /// <summary>Longest gap between two prune checks, or null to check every <see cref="PruneEverySteps"/> steps. A check that
+    /// finds every head it masks useful while the layer is still growing changes nothing, and the next one, on a layer
+    /// that has not changed, usually finds the same: after each such check the gap doubles, up to this many steps, and it
+    /// is back to <see cref="PruneEverySteps"/> as soon as a head is added or removed (a value at or below
+    /// <see cref="PruneEverySteps"/> keeps the gap there). Default 3200 (since 2026-11-30;
+    /// before, null): a layer whose heads all stay useful is checked at steps 200, 600, 1400, 3000, 6200, 9400, … instead
+    /// of every 200, and the planted yardstick ends where it did (docs/algorithm.md §8).</summary>
+    public int? MaxPruneEverySteps { get; init; } = 3200;
+
     /// <summary>Most heads masked in one prune check, or null to mask every candidate (a check then costs H + 1 probe
     /// forwards, which at many heads dominates training time: docs/benchmarks.md, issue 16). With a limit N a check
     /// costs at most N + 1: it masks the heads with no reading yet first, then those whose last reading was the cheapest,
@@ -87,6 +96,8 @@ public sealed record LossAwareOptions
         Positive(MaxWithdrawals, nameof(MaxWithdrawals));
         Positive(ProbeEverySteps, nameof(ProbeEverySteps));
         Positive(PruneEverySteps, nameof(PruneEverySteps));
+        if (MaxPruneEverySteps is < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxPruneEverySteps), MaxPruneEverySteps, "MaxPruneEverySteps must be at least 1 or null.");
         if (PruneProbeHeads is < 1)
             throw new ArgumentOutOfRangeException(nameof(PruneProbeHeads), PruneProbeHeads, "PruneProbeHeads must be at least 1 or null.");
         if (RemovalTrialSteps < 0) throw new ArgumentOutOfRangeException(nameof(RemovalTrialSteps), RemovalTrialSteps, "RemovalTrialSteps must be ≥ 0.");

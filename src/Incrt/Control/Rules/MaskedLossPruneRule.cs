@@ -4,7 +4,8 @@ namespace Incrt.Control;
 
 /// <summary>
 /// Loss-aware pruning [ours; masking importance after Michel et al. 2019, removal trial after "prune, then let the rest
-/// recover"]: every <see cref="LossAwareOptions.PruneEverySteps"/> steps, mask each head that is old enough
+/// recover"]: every <see cref="LossAwareOptions.PruneEverySteps"/> steps (less often while checks find nothing to act
+/// on: <see cref="LossAwareOptions.MaxPruneEverySteps"/>), mask each head that is old enough
 /// (<see cref="LossAwareOptions.PruneAgeSteps"/>) and not yet found needed, one at a time, on the probe batch. If the
 /// cheapest head's masking costs less than a useful amount (<see cref="LossAwareOptions.IsUseful"/>) it is removed at
 /// once. Otherwise it goes on a removal trial: it stays masked while training goes on for
@@ -59,7 +60,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
         if (ids.Count <= 1 || call.ProtectedHeads.Count > 0) return RuleVerdict.None();
         if (_o.FreezeAtStep is { } last && call.Step > last) return RuleVerdict.None();
         if (_o.StartAtStep is { } first && call.Step < first) return RuleVerdict.None("warm-up");
-        if (_s.LastCheckStep is { } previous && call.Step - previous < _o.PruneEverySteps) return RuleVerdict.None();
+        if (_s.LastCheckStep is { } previous && call.Step - previous < CheckInterval) return RuleVerdict.None();
         var candidates = Enumerable.Range(0, ids.Count)
             .Where(h => call.Step - _s.BirthStep[ids[h]] >= _o.PruneAgeSteps && !_s.Needed.Contains(ids[h])).ToList();
         if (candidates.Count == 0) return RuleVerdict.None();
@@ -82,13 +83,23 @@ public sealed class MaskedLossPruneRule : IPruneRule
         if (!_o.IsUseful(bestIncrease, _s.ReferenceLoss.Value)) return RuleVerdict.Prune(best, bestIncrease);
         // A removal trial compares the loss before and after training without the head, so it only means something
         // once the layer has stopped growing: while other heads still learn, their progress would hide the loss.
-        if (_o.RemovalTrialSteps == 0 || !call.GrowthStopped) return RuleVerdict.None("checked");
+        if (_o.RemovalTrialSteps == 0 || !call.GrowthStopped)
+        {
+            // Nothing to act on and the layer unchanged: the next check would most likely find the same, so wait longer.
+            if (_o.MaxPruneEverySteps is { } longest) _s.CheckInterval = Math.Max(Math.Min(2 * CheckInterval, longest), _o.PruneEverySteps);
+            return RuleVerdict.None("checked");
+        }
         _s.TrialHead = ids[best];
         _s.TrialStart = call.Step;
         _s.TrialBaseLoss = baseLoss;
         _trialMask = call.Layer.MaskHeads(new[] { best });
         return new RuleVerdict(RuleAction.None, "removal-trial", best, null, bestIncrease);
     }
+
+    /// <summary>Steps from the last check to the next one: <see cref="LossAwareOptions.PruneEverySteps"/>, doubled after
+    /// each check that found nothing to act on (up to <see cref="LossAwareOptions.MaxPruneEverySteps"/>) until the layer
+    /// changes.</summary>
+    public long CheckInterval => _s.CheckInterval ?? _o.PruneEverySteps;
 
     /// <summary>The <paramref name="most"/> candidates a bounded check masks: no reading yet first, then the cheapest
     /// last reading; ties by position. Readings of the heads left out are kept for the next check.</summary>
@@ -128,6 +139,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
     {
         _s.BirthStep[headId] = call.Step;
         _s.Needed.Clear();                                          // the layer changed: earlier verdicts may not hold
+        _s.CheckInterval = null;
     }
 
     /// <inheritdoc />
@@ -136,6 +148,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
         _s.BirthStep.Remove(headId);
         _s.LastIncreases.Remove(headId);
         _s.Needed.Clear();
+        _s.CheckInterval = null;
     }
 
     /// <inheritdoc />
@@ -168,6 +181,7 @@ public sealed class MaskedLossPruneRule : IPruneRule
 internal sealed class PruneState
 {
     public long? LastCheckStep { get; set; }
+    public long? CheckInterval { get; set; }
     public double? ReferenceLoss { get; set; }
     public Dictionary<long, long> BirthStep { get; set; } = new();
     public Dictionary<long, double> LastIncreases { get; set; } = new();
