@@ -14,28 +14,43 @@ internal static class BenchControllers
     /// <summary><see cref="ControllerPresets.Energy"/> (<c>new ControllerOptions()</c>).</summary>
     public const string Energy = ControllerChoice.Energy;
 
-    /// <summary><see cref="ControllerPresets.LossAware"/> with unbounded prune checks (every candidate masked,
-    /// <see cref="LossAwareOptions.PruneProbeHeads"/> = null, the default before 2026-11-30): what the bound saves at many
-    /// heads. Run only when asked.</summary>
+    /// <summary><see cref="ControllerPresets.LossAware"/> with a prune check every <see cref="LossAwareOptions.PruneEverySteps"/>
+    /// (<see cref="LossAwareOptions.MaxPruneEverySteps"/> = null, the default before 2026-11-30): what spacing out quiet
+    /// checks saves. Run only when asked.</summary>
+    public const string LossEvery = "loss-every";
+
+    /// <summary><see cref="LossAwareOptions.PruneProbeHeads"/> = null as well (every candidate masked in every check): the
+    /// loss-aware default at the start of 2026-11-30, what the bound saves at many heads. Run only when asked.</summary>
     public const string LossUnbounded = "loss-unbounded";
 
     /// <summary>The presets that run when <c>--controllers</c> is not given, the default first.</summary>
     public static readonly string[] All = { Loss, Energy };
 
     /// <summary>Every name <c>--controllers</c> accepts.</summary>
-    public static readonly string[] Accepted = { Loss, Energy, LossUnbounded };
+    public static readonly string[] Accepted = { Loss, Energy, LossEvery, LossUnbounded };
 
     /// <summary>Whether <paramref name="name"/> is a loss-aware preset (probe-driven rules).</summary>
-    public static bool IsLoss(string name) => name is Loss or LossUnbounded;
+    public static bool IsLoss(string name) => name is Loss or LossEvery or LossUnbounded;
 
     /// <summary>The preset of <paramref name="name"/>.</summary>
     public static ControllerOptions Preset(string name) => name switch
     {
         Loss => ControllerPresets.LossAware,
         Energy => ControllerPresets.Energy,
-        LossUnbounded => ControllerPresets.LossAware with { LossAware = ControllerPresets.LossAware.LossAware with { PruneProbeHeads = null } },
+        LossEvery => ControllerPresets.LossAware with { LossAware = ControllerPresets.LossAware.LossAware with { MaxPruneEverySteps = null } },
+        LossUnbounded => ControllerPresets.LossAware with
+        {
+            LossAware = ControllerPresets.LossAware.LossAware with { MaxPruneEverySteps = null, PruneProbeHeads = null },
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Expected {string.Join(" or ", Accepted)}."),
     };
+
+    /// <summary>The loss preset as the measure-only rows time it: a head is useful as soon as masking it raises the probe
+    /// loss at all (UsefulAbsolute = UsefulFraction = 0), so a check finds every head useful and changes nothing — the
+    /// state a run can stay in (every head doing work while growth goes on). A check that finds a head to prune would
+    /// remove it in a run; vetoing that at every check times a state no run stays in (the rows until 2026-11-30).</summary>
+    public static ControllerOptions EveryHeadUseful(ControllerOptions preset) =>
+        preset with { LossAware = preset.LossAware with { UsefulAbsolute = 0, UsefulFraction = 0 } };
 
     /// <summary>
     /// The preset's rules, made unable to change the layer: a Grow or Prune verdict becomes None (label

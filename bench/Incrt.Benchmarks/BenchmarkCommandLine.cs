@@ -34,8 +34,9 @@ internal static class BenchmarkCommandLine
         var steps = IntegerOption.AtLeast("--steps", "Soak length in training steps (default 10,000; --quick 2,000).", 1);
         var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller, surgery and e2e.", minimum: 1);
         var controllers = ListOption.Names("--controllers", "Controller presets the controller and e2e cases compare: loss " +
-            "(ControllerPresets.LossAware, the default preset, with a loss probe), energy (ControllerPresets.Energy) and loss-unbounded (the loss " +
-            "preset with PruneProbeHeads = null: every head masked in a prune check) (default: loss,energy).", BenchControllers.Accepted);
+            "(ControllerPresets.LossAware, the default preset, with a loss probe), energy (ControllerPresets.Energy), loss-every (the loss " +
+            "preset with MaxPruneEverySteps = null: a prune check every PruneEverySteps) and loss-unbounded (loss-every with PruneProbeHeads = null: " +
+            "every head masked in every check) (default: loss,energy).", BenchControllers.Accepted);
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto: where layers, inputs and models live; CUDA timings are synchronised (default cpu).", DefaultValueFactory = _ => "cpu" };
         device.Validators.Add(r =>
         {

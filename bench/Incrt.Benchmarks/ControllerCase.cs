@@ -35,10 +35,13 @@ internal static class ControllerCase
                     met &= BenchControllers.IsLoss(name) ? LossAware(o, result, d, t, h, name) : Energy(o, result, d, t, h);
         result.TargetMet = met;
         result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge, φ_g tiny and an endless leave-one-out window, so every call " +
-            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads; loss-unbounded: all H) with its " +
-            $"grow/prune verdicts vetoed, probe = the layer's mean squared output on {new TrainerOptions().ProbeExamples} examples in batches of B " +
-            "(Trainer's probe size, eval mode, no_grad); call ms = one prune interval of controller calls (PruneEverySteps, one masked-loss check " +
-            $"of min(H, 4) + 1 probe losses, H + 1 for loss-unbounded) / {Loss.PruneEverySteps / ControllerPresets.LossAware.Interval} acting calls, amortised = median over timed intervals of interval / ({Loss.PruneEverySteps} × step), each interval paired with a step sample taken right after it, probes/interval counted on one more interval; probe ms = median of 3 probe losses; trial amortised = the 2 probes every {Loss.ProbeEverySteps} steps " +
+            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads " +
+            "and checks that find nothing to act on space out up to MaxPruneEverySteps = 3200 steps; loss-every: a check every PruneEverySteps; loss-unbounded: that and all H heads masked) with its " +
+            "growth verdicts vetoed and UsefulAbsolute = UsefulFraction = 0, probe = mean squared distance of the layer's output to its output at the run's start " +
+            $"on {new TrainerOptions().ProbeExamples} examples in batches of B, so masking any head raises it: every check finds every head useful and changes nothing (the state a run can stay in: " +
+            "a check that finds a head to prune removes it; until 2026-11-30 the rows timed a prunable head whose removal was vetoed at every check) " +
+            $"(Trainer's probe size, eval mode, no_grad); a timed run = the controller calls of steps 0 … run steps − 1 on a fresh controller (checks/run masked-loss checks, each of min(H, 4) + 1 probe losses, H + 1 for loss-unbounded), " +
+            "call ms = run / acting calls, amortised = median over timed runs of run / (run steps × step), each run paired with a step sample taken right after it; probe ms = median of 3 probe losses; trial amortised = the 2 probes every " + $"{Loss.ProbeEverySteps} steps " +
             $"of a growth trial ({TrialProbes(Loss)} per {Loss.PruneEverySteps} steps, no prune checks meanwhile) / ({Loss.PruneEverySteps} × step). At H = 1 nothing is ever pruned, so no check runs.";
         return result;
     }
@@ -79,64 +82,74 @@ internal static class ControllerCase
     /// <summary>Probe losses of a growth trial per prune interval: masked and unmasked, every ProbeEverySteps.</summary>
     private static int TrialProbes(LossAwareOptions l) => 2 * l.PruneEverySteps / l.ProbeEverySteps;
 
+    /// <summary>Steps of the training run a loss row times: the controller calls of a whole run, from step 0, since the
+    /// checks space out while they find nothing to act on (<see cref="LossAwareOptions.MaxPruneEverySteps"/>).</summary>
+    private static int RunSteps(BenchOptions o) => o.Tiny ? 1_000 : o.Quick ? 3_200 : 10_000;
+
     private static bool LossAware(BenchOptions o, CaseResult result, long d, long t, int h, string name)
     {
-        var preset = BenchControllers.Preset(name);
-        int interval = preset.LossAware.PruneEverySteps;               // one masked-loss check per interval (200 steps: 40 acting calls)
+        var preset = BenchControllers.EveryHeadUseful(BenchControllers.Preset(name));
+        int steps = RunSteps(o);
         using var step = new IncrtStep(d, h, d / h, Cases.Batch, t, maxHeads: h);
         step.Run();
         using var probe = new LayerProbe(step.Layer, new TrainerOptions().ProbeExamples, Cases.Batch, t);
-        using var controller = new HeadController(new[] { step.Layer }, step.Optimizer, preset, rules: BenchControllers.MeasureOnly(preset))
+        // One repetition = the controller calls of a whole run on a fresh controller (its checks then fall where a run's
+        // would), paired with a sample of training steps taken right after it.
+        (double Ms, double Cpu, long Probes, int Checks) RunOnce()
         {
-            LossProbe = probe.Loss,
-        };
-        long k = 0;
-        void Calls(int n)
-        {
-            for (int i = 0; i < n; i++)
+            using var controller = new HeadController(new[] { step.Layer }, step.Optimizer, preset, rules: BenchControllers.MeasureOnly(preset))
             {
-                var events = controller.Step(k++, 1.0);               // a flat loss: a plateau at every window, MaxHeads = H stops growth
-                if (events.Count != 0) throw new InvalidOperationException("The benchmark controller changed the layer.");
-            }
+                LossProbe = probe.Loss,
+            };
+            probe.Anchor();
+            long before = probe.Calls;
+            double cpu0 = Harness.CpuMs();
+            double ms = Harness.TimeOnce(() =>
+            {
+                for (long k = 0; k < steps; k++)
+                {
+                    var events = controller.Step(k, 1.0);            // a flat loss: a plateau at every window, MaxHeads = H stops growth
+                    if (events.Count != 0) throw new InvalidOperationException("The benchmark controller changed the layer.");
+                }
+            });
+            double cpu = Harness.CpuMs() - cpu0;
+            if (controller.Trace.Rows.Any(r => r.Decision.StartsWith("vetoed:prune", StringComparison.Ordinal)))
+                throw new InvalidOperationException("A check found a head to prune: the timed run is not the every-head-useful state.");
+            int checks = controller.Trace.Rows.Count(r => r.Decision == "checked");
+            return (ms, cpu, probe.Calls - before, checks);
         }
-        Calls(preset.LossAware.PruneAgeSteps);                         // heads old enough: every interval from here holds a check
-        long before = probe.Calls;
-        Calls(interval);
-        long probesPerInterval = probe.Calls - before;
-        // An interval costs one masked-loss check (seconds at large H and T), so a few timed intervals, each paired with
-        // a sample of training steps taken right after it, rather than the harness's calibrated repetitions.
         int reps = o.Tiny ? 1 : o.Quick ? 2 : 3;
-        int n = Harness.InnerCount(step.Run, o.Timing.SampleMs);
-        var ratios = new List<double>(); var cpuRatios = new List<double>(); var intervals = new List<double>(); var steps = new List<double>();
+        var ratios = new List<double>(); var cpuRatios = new List<double>(); var runs = new List<double>(); var stepsMs = new List<double>();
+        long probes = 0; int checks = 0;
         for (int rep = 0; rep < reps; rep++)
         {
-            double cpu0 = Harness.CpuMs();
-            double ms = Harness.TimeOnce(() => Calls(interval));
-            double cpu = Harness.CpuMs() - cpu0;
+            var r = RunOnce();
             double stepMs = Harness.Single(step.Run, new Settings(Warmup: 0, Reps: 1, o.Timing.SampleMs))[0];
-            intervals.Add(ms); steps.Add(stepMs);
-            ratios.Add(ms / stepMs); cpuRatios.Add(cpu / Harness.LastCpuMs);
+            runs.Add(r.Ms); stepsMs.Add(stepMs);
+            ratios.Add(r.Ms / stepMs); cpuRatios.Add(r.Cpu / Harness.LastCpuMs);
+            (probes, checks) = (r.Probes, r.Checks);
         }
-        double intervalMs = Harness.Median(intervals), stepMedian = Harness.Median(steps);
-        double amortised = Harness.Median(ratios) / interval;
+        double runMs = Harness.Median(runs), stepMedian = Harness.Median(stepsMs);
+        double amortised = Harness.Median(ratios) / steps;
         double probeMs = Harness.Median(Enumerable.Range(0, 3).Select(_ => Harness.TimeOnce(() => { using var g = no_grad(); probe.Loss(); })).ToList());
-        double trial = TrialProbes(preset.LossAware) * probeMs / (interval * stepMedian);
-        int acting = interval / preset.Interval;
+        double trial = TrialProbes(preset.LossAware) * probeMs / (preset.LossAware.PruneEverySteps * stepMedian);
+        int acting = steps / preset.Interval;
         result.Add(("T", t), ("H", h), ("controller", name), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
-            ("call ms", intervalMs / acting), ("step ms", stepMedian), ("call/step", intervalMs / acting / stepMedian),
-            ("amortised", amortised), ("≤ 3%", amortised <= 0.03), ("CPU-time amortised", Harness.Median(cpuRatios) / interval),
-            ("probe ms", probeMs), ("probes/interval", probesPerInterval), ("trial amortised", trial), ("intervals timed", reps));
-        Console.Error.WriteLine($"  controller T={t} H={h} {name}: {intervalMs:F1} ms per {interval} calls vs step {stepMedian:F3} ms, amortised {amortised:P2}, probe {probeMs:F2} ms, trial {trial:P2}");
+            ("call ms", runMs / acting), ("step ms", stepMedian), ("call/step", runMs / acting / stepMedian),
+            ("amortised", amortised), ("≤ 3%", amortised <= 0.03), ("CPU-time amortised", Harness.Median(cpuRatios) / steps),
+            ("probe ms", probeMs), ("run steps", steps), ("checks/run", checks), ("probes/run", probes), ("trial amortised", trial), ("runs timed", reps));
+        Console.Error.WriteLine($"  controller T={t} H={h} {name}: {runMs:F1} ms per {steps}-step run ({checks} checks, {probes} probes) vs step {stepMedian:F3} ms, amortised {amortised:P2}, probe {probeMs:F2} ms, trial {trial:P2}");
         return amortised <= 0.03;
     }
 
     /// <summary>A loss probe for a lone layer, sized as the one <see cref="Trainer"/> gives the controller
-    /// (<see cref="TrainerOptions.ProbeExamples"/> examples in batches of B, eval mode, one host read per batch): the
-    /// layer's mean squared output, the training step's loss, on fixed random inputs.</summary>
+    /// (<see cref="TrainerOptions.ProbeExamples"/> examples in batches of B, eval mode, one host read per batch): the mean
+    /// squared distance of the layer's output on fixed random inputs to its output at <see cref="Anchor"/>.</summary>
     private sealed class LayerProbe : IDisposable
     {
         private readonly GrowableMultiHeadAttention _layer;
         private readonly Tensor[] _inputs;
+        private Tensor[] _targets = Array.Empty<Tensor>();
 
         public LayerProbe(GrowableMultiHeadAttention layer, int examples, long batch, long seq)
         {
@@ -148,6 +161,17 @@ internal static class ControllerCase
 
         public long Calls { get; private set; }
 
+        /// <summary>Takes the layer's present outputs as the targets: the loss is 0 now and masking any head raises it.</summary>
+        public void Anchor()
+        {
+            foreach (var y in _targets) y.Dispose();
+            using var g = no_grad();
+            bool wasTraining = _layer.training;
+            _layer.eval();
+            try { _targets = _inputs.Select(x => _layer.forward(x).DetachFromDisposeScope()).ToArray(); }
+            finally { if (wasTraining) _layer.train(); }
+        }
+
         public double Loss()
         {
             Calls++;
@@ -155,11 +179,12 @@ internal static class ControllerCase
             _layer.eval();
             try
             {
+                if (_targets.Length != _inputs.Length) Anchor();
                 double sum = 0;
-                foreach (var x in _inputs)
+                for (int i = 0; i < _inputs.Length; i++)
                 {
                     using var scope = NewDisposeScope();
-                    sum += _layer.forward(x).square().mean().item<float>();
+                    sum += (_layer.forward(_inputs[i]) - _targets[i]).square().mean().item<float>();
                 }
                 return sum / _inputs.Length;
             }
@@ -169,6 +194,7 @@ internal static class ControllerCase
         public void Dispose()
         {
             foreach (var x in _inputs) x.Dispose();
+            foreach (var y in _targets) y.Dispose();
         }
     }
 }

@@ -36,9 +36,10 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("loss", 8, 5)]              // PruneProbeHeads = 4: the layer as it is and 4 of its 8 heads masked
-    [InlineData("loss-unbounded", 8, 9)]    // the layer as it is and with each of its H = 8 heads masked
-    public void The_controller_case_times_a_loss_preset_with_one_masked_loss_check_per_prune_interval(string controller, int heads, int probes)
+    [InlineData("loss", 8, 5, 2)]              // PruneProbeHeads = 4: the layer as it is and 4 of its 8 heads masked; quiet checks at 200 and 600
+    [InlineData("loss-every", 8, 5, 4)]        // a check every 200 steps: 200, 400, 600, 800
+    [InlineData("loss-unbounded", 8, 9, 4)]    // the layer as it is and with each of its H = 8 heads masked
+    public void The_controller_case_times_the_checks_of_a_whole_run_of_a_loss_preset(string controller, int heads, int probesPerCheck, int checks)
     {
         using var dir = new TempDirectory();
         var log = new StringWriter();
@@ -49,7 +50,10 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
         using var json = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(dir.Path, "bench-*.json").Single()));
         var row = json.RootElement.GetProperty("Cases")[0].GetProperty("Rows").EnumerateArray().Should().ContainSingle().Subject;
         row.GetProperty("controller").GetString().Should().Be(controller);
-        row.GetProperty("probes/interval").GetInt64().Should().Be(probes, "one masked-loss check runs per prune interval");
+        row.GetProperty("run steps").GetInt32().Should().Be(1_000, "--tiny times a 1,000-step run");
+        row.GetProperty("checks/run").GetInt32().Should().Be(checks);
+        // + 1: the reference loss L₀ at the first call
+        row.GetProperty("probes/run").GetInt64().Should().Be(checks * probesPerCheck + 1, "each check masks min(H, PruneProbeHeads) heads besides the unmasked probe");
         row.GetProperty("probe ms").GetDouble().Should().BePositive();
         row.GetProperty("amortised").GetDouble().Should().BePositive();
     }
