@@ -67,7 +67,7 @@ internal static class Sst2App
         var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => d.EvalsPerEpoch, Description = "Dev evaluations per epoch (for the accuracy curve)." };
         var baselines = new Option<bool>("--baselines") { Description = "After the INCRT run, train a bag-of-words logistic regression (same vocabulary) and fixed H per layer from --baseline-heads and H = INCRT's final count with the same settings, and print a table." };
         var baselineHeads = new Option<string>("--baseline-heads") { DefaultValueFactory = _ => string.Join(",", d.BaselineHeads), Description = "Comma list of fixed head counts (per layer) that --baselines trains." };
-        var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>." };
+        var eval = new Option<string?>("--eval") { Description = "Evaluation only: a checkpoint (model.incrt) to score on --data <tsv>; several, comma-separated, also score their ensemble (mean class probabilities)." };
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
@@ -281,13 +281,19 @@ internal static class Sst2App
         // The scored file first: a bad or header-only file is an error before anything is loaded.
         string file = s.Data is { } given && File.Exists(given) ? given : Sst2Data.ResolveFiles(s.Data).Dev;
         var rows = LabeledTextTsv.Read(file);
-        var loaded = IncrtCheckpoint.Load(checkpoint, device);
-        using var model = loaded.Model;
+        var members = checkpoint.Split(',', StringSplitOptions.TrimEntries);
+        if (members.Any(c => c.Length == 0))
+            throw new ArgumentException($"--eval: an empty checkpoint path in '{checkpoint}'; expected a path or a comma-separated list of paths.");
+        if (members.Length > 1)
+        {
+            var ensemble = EnsembleEvaluation.Run(members, rows, device, log);
+            log.WriteLine(string.Create(Inv, $"scored {rows.Count:N0} sentences from {Path.GetFullPath(file)}"));
+            log.Write(Sst2Pipeline.Describe(ensemble));
+            return 0;
+        }
+        var (model, ids, loaded, vocab) = EnsembleEvaluation.Load(checkpoint, rows, device);
+        using var _ = model;
         var md = loaded.Metadata;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
-        var vocab = WordVocabulary.Load(Path.Combine(folder, md.TryGetValue("vocabulary", out var v) ? v : Sst2Pipeline.VocabularyFile));
-        int maxLength = md.TryGetValue("maxLength", out var m) ? int.Parse(m, Inv) : (int)model.Options.MaxLength;
-        var ids = rows.Select(r => vocab.Encode(r.Text, maxLength, addCls: true)).ToArray();
         var result = Trainer.Evaluate(model, Sst2Pipeline.EvalBatcher(ids, rows, device));
         log.WriteLine($"checkpoint {Path.GetFullPath(checkpoint)}: heads per layer [{string.Join(", ", loaded.HeadCounts)}], {model.ParameterCount():N0} parameters");
         var (tokens, missing, unknown) = vocab.Coverage(rows.Select(r => r.Text));
