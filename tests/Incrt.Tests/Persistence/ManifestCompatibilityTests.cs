@@ -54,10 +54,7 @@ public class ManifestCompatibilityTests
     {
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "old.incrt");
-        using var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 20, MaxLength: 8, DModel: 16, HeadDim: 4, Classes: 2, Seed: 1));
-        var opt = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
-        using var controller = new HeadController(model.GrowableLayers, opt, ControllerPresets.LossAware, model: model);
-        IncrtCheckpoint.Save(path, model, opt, controller);
+        SaveWithLossAwareController(path);
         IncrtCheckpoint.Load(path).ControllerOptions!.LossAware.PruneProbeHeads.Should().Be(4, "today's checkpoints keep today's setting");
 
         RewriteManifest(path, m => m["controller"]!["options"]!["lossAware"]!.AsObject().Remove("pruneProbeHeads").Should().BeTrue());
@@ -71,10 +68,7 @@ public class ManifestCompatibilityTests
     {
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "old.incrt");
-        using var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 20, MaxLength: 8, DModel: 16, HeadDim: 4, Classes: 2, Seed: 1));
-        var opt = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
-        using var controller = new HeadController(model.GrowableLayers, opt, ControllerPresets.LossAware, model: model);
-        IncrtCheckpoint.Save(path, model, opt, controller);
+        SaveWithLossAwareController(path);
         IncrtCheckpoint.Load(path).ControllerOptions!.LossAware.MaxPruneEverySteps.Should().Be(3200, "today's checkpoints keep today's setting");
 
         RewriteManifest(path, m => m["controller"]!["options"]!["lossAware"]!.AsObject().Remove("maxPruneEverySteps").Should().BeTrue());
@@ -82,6 +76,15 @@ public class ManifestCompatibilityTests
         var read = IncrtCheckpoint.Load(path).ControllerOptions!.LossAware;
         read.MaxPruneEverySteps.Should().BeNull("a checkpoint written before checks spaced out was trained with a check every PruneEverySteps");
         read.PruneProbeHeads.Should().Be(4, "the other upgrade only applies when its own field is missing");
+    }
+
+    /// <summary>Saves a small classifier with today's loss-aware controller to <paramref name="path"/>.</summary>
+    private static void SaveWithLossAwareController(string path)
+    {
+        using var model = new IncrtClassifier(new IncrtModelOptions(VocabSize: 20, MaxLength: 8, DModel: 16, HeadDim: 4, Classes: 2, Seed: 1));
+        var opt = torch.optim.AdamW(model.parameters().ToArray(), lr: 1e-3);
+        using var controller = new HeadController(model.GrowableLayers, opt, ControllerPresets.LossAware, model: model);
+        IncrtCheckpoint.Save(path, model, opt, controller);
     }
 
     /// <summary>Edits the manifest of a checkpoint file and writes it back with a valid checksum.</summary>
