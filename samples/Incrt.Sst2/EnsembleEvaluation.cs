@@ -36,7 +36,7 @@ internal static class EnsembleEvaluation
         long parameters = 0;
         foreach (var path in checkpoints)
         {
-            var (model, ids, loaded, _) = Load(path, rows, device);
+            var (model, ids, loaded, vocab) = Load(path, rows, device);
             using (model)
             {
                 if (model.Options.Classes != 2)
@@ -46,7 +46,9 @@ internal static class EnsembleEvaluation
                     for (int c = 0; c < 2; c++) sum[i, c] += probabilities[i, c];
                 parameters += model.ParameterCount();
                 double alone = Enumerable.Range(0, rows.Count).Count(i => Predicted(probabilities, i) == rows[i].Label) / (double)rows.Count;
-                log.WriteLine(string.Create(Inv, $"member {Path.GetFullPath(path)}: heads per layer [{string.Join(", ", loaded.HeadCounts)}], {model.ParameterCount():N0} parameters, accuracy {alone:P2}"));
+                var (tokens, missing, _) = vocab.Coverage(rows.Select(r => r.Text));
+                log.WriteLine(string.Create(Inv, $"member {Path.GetFullPath(path)}: heads per layer [{string.Join(", ", loaded.HeadCounts)}], {model.ParameterCount():N0} parameters, " +
+                    $"{(double)missing / Math.Max(1, tokens):P1} of the words not in its vocabulary, accuracy {alone:P2}"));
             }
         }
         var confusion = new long[2, 2];

@@ -49,7 +49,8 @@ public class Sst2EnsembleEvalTests(ITestOutputHelper output)
         double aloneA = Accuracy(Eval(ma, dev)), aloneB = Accuracy(Eval(mb, dev));
 
         string both = Eval($"{ma},{mb}", dev);
-        both.Should().Contain("ensemble of 2 (mean class probabilities)").And.Contain("scored 120 sentences");
+        both.Should().Contain("ensemble of 2 (mean class probabilities)").And.Contain("scored 120 sentences")
+            .And.MatchRegex(@"member [^\n]*\d+\.\d % of the words not in its vocabulary", "each member reports the unknown-word rate of the scored file for its vocabulary");
         Member(both, ma).Should().Be(aloneA, "members are matched to the file's rows by position");
         Member(both, mb).Should().Be(aloneB);
         Accuracy(both).Should().BeInRange(0, 100);
