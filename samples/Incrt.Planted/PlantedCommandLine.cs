@@ -52,6 +52,7 @@ internal static class PlantedCommandLine
         var trialSteps = IntegerOption.AtLeast("--trial-steps", "Loss-aware growth: steps a trial head gets to become useful.", 1);
         var probeEvery = IntegerOption.AtLeast("--probe-every", "Loss-aware growth: steps between masking probes of a trial head.", 1);
         var pruneEvery = IntegerOption.AtLeast("--prune-every", "Loss-aware pruning: steps between two prune checks.", 1);
+        var probeExamples = IntegerOption.AtLeast("--probe-examples", "Loss-aware rules: examples in the probe batch (default 512).", 1);
         var maxPruneEvery = IntegerOption.AtLeast("--max-prune-every", "Loss-aware pruning: longest gap between prune checks once they find nothing to act on; 0 = every --prune-every steps (default: the preset's, 3200).", 0);
         var pruneProbeHeads = IntegerOption.AtLeast("--prune-probe-heads", "Loss-aware pruning: most heads masked per prune check; 0 = every candidate (default: the preset's, 4).", 0);
         var usefulFraction = new Option<double?>("--useful-fraction") { Description = "Loss-aware rules: a head is useful when masking it raises the probe loss by at least this fraction of the untrained model's loss (and 0.02)." };
@@ -61,7 +62,7 @@ internal static class PlantedCommandLine
         var controller = new Option<string?>("--controller") { Description = $"Controller preset of the INCRT runs: energy, loss or paper (default {d.ControllerPreset}; docs/algorithm.md §6).", HelpName = "energy|loss|paper" };
 
         var root = new RootCommand("INCRT planted tasks: families whose minimal head count K is known by construction; measures the knee of the fixed-H curve and where the controller, grown from one head, lands.");
-        foreach (var o in new Option[] { quick, families, ks, seeds, steps, incrtSteps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, controller, curves, plateauImprovement, plateauSteps, trialSteps, probeEvery, pruneEvery, maxPruneEvery, pruneProbeHeads, growAfterKeep, maxWithdrawals, usefulFraction, shard, outcomes })
+        foreach (var o in new Option[] { quick, families, ks, seeds, steps, incrtSteps, batch, lr, values, length, segmentSize, fillers, dModel, headDim, maxHeads, factor, heads, startFactor, postNorm, noFixed, noIncrt, workers, output, threads, device, thresholds, prune, controller, curves, plateauImprovement, plateauSteps, trialSteps, probeEvery, pruneEvery, maxPruneEvery, pruneProbeHeads, probeExamples, growAfterKeep, maxWithdrawals, usefulFraction, shard, outcomes })
             root.Options.Add(o);
         root.SetAction(p =>
         {
@@ -104,6 +105,7 @@ internal static class PlantedCommandLine
                 PruneEverySteps = p.GetValue(pruneEvery) ?? s.PruneEverySteps,
                 PruneProbeHeads = p.GetValue(pruneProbeHeads) ?? s.PruneProbeHeads,
                 MaxPruneEverySteps = p.GetValue(maxPruneEvery) ?? s.MaxPruneEverySteps,
+                ProbeExamples = p.GetValue(probeExamples) ?? s.ProbeExamples,
                 GrowAfterKeep = p.GetValue(growAfterKeep) ?? s.GrowAfterKeep,
                 MaxWithdrawals = p.GetValue(maxWithdrawals) ?? s.MaxWithdrawals,
                 UsefulFraction = p.GetValue(usefulFraction) ?? s.UsefulFraction,

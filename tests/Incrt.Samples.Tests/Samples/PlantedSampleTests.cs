@@ -54,6 +54,7 @@ public class PlantedSampleTests
     [InlineData("--prune-every -1", "--prune-every")]
     [InlineData("--prune-probe-heads -1", "--prune-probe-heads")]
     [InlineData("--max-prune-every -1", "--max-prune-every")]
+    [InlineData("--probe-examples 0", "--probe-examples")]
     public void Bad_input_exits_2_with_one_error_naming_the_option_and_writes_nothing(string args, string option)
     {
         using var dir = new TempDirectory();
