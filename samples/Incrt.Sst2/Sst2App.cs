@@ -47,6 +47,7 @@ internal static class Sst2App
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay." };
         var embeddingStd = new Option<double?>("--embedding-std") { Description = "Std of the token and position embeddings' initial draw (default: PyTorch's N(0, 1))." };
         var pretrain = new Option<int>("--pretrain-steps") { DefaultValueFactory = _ => d.PretrainSteps, Description = "Masked-token pre-training steps on the training sentences (labels unused) before the classifier is trained; 0 = none." };
+        var probeExamples = new Option<int?>("--probe-examples") { Description = "Loss preset: training examples in the probe batch that judges heads (default: the trainer's, 512)." };
         var probeEvery = new Option<int?>("--probe-every") { Description = "Loss preset: steps between masking probes of a trial head (default: the preset's, 50)." };
         var pruneEvery = new Option<int?>("--prune-every") { Description = "Loss preset: steps between two prune checks (default: the preset's, 200)." };
         var pretrainGrow = new Option<bool>("--pretrain-grow") { Description = "Run the controller during pre-training too, on the masked-token loss (needs --pretrain-steps)." };
@@ -71,7 +72,7 @@ internal static class Sst2App
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, pretrainGrow, probeEvery, pruneEvery, preNorm,
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, pretrainGrow, probeEvery, pruneEvery, probeExamples, preNorm,
                      seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
@@ -85,7 +86,7 @@ internal static class Sst2App
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
@@ -96,7 +97,7 @@ internal static class Sst2App
                 return 2;
             }
             s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
-            foreach (var (value, option) in new[] { (s.ProbeEvery, "--probe-every"), (s.PruneEvery, "--prune-every") })
+            foreach (var (value, option) in new[] { (s.ProbeEvery, "--probe-every"), (s.PruneEvery, "--prune-every"), (s.ProbeExamples, "--probe-examples") })
                 if (value is < 1)
                 {
                     err.WriteLine($"error: {option} must be at least 1; got {value}.");

@@ -37,6 +37,7 @@ public class Sst2EvalInputTests
     [InlineData("--embedding-std", "0")]
     [InlineData("--embedding-std", "NaN")]
     [InlineData("--probe-every", "0")]
+    [InlineData("--probe-examples", "0")]
     [InlineData("--prune-every", "-3")]
     public void A_numeric_option_out_of_range_exits_2_naming_the_option_before_reading_data(string option, string value)
     {
