@@ -54,6 +54,7 @@ var controllerPreset = Opt("--controller", ControllerChoice.Description,
 controllerPreset.HelpName = string.Join("|", ControllerChoice.Names);
 var prune = Opt<Incrt.Control.PruneStatistic?>("--prune", "Controller prune statistic: None, Reference (the energy preset's, φ_g window of 100 calls), MinorDirection, LeaveOneOut (leave-one-out sufficiency, 10-call window) or MaskedLoss (the loss preset's); default the --controller preset's.", null, nameof(d.Prune));
 var probeEvery = Opt<int?>("--probe-every", "Loss preset: steps between masking probes of a trial head (default: the preset's, 50).", null, nameof(d.ProbeEvery));
+var probeExamples = Opt<int?>("--probe-examples", "Loss preset: training examples in the probe batch that judges heads (default: the trainer's, 512).", null, nameof(d.ProbeExamples));
 var pruneEvery = Opt<int?>("--prune-every", "Loss preset: steps between two prune checks (default: the preset's, 200).", null, nameof(d.PruneEvery));
 var pruneRatio = Opt<double?>("--prune-ratio", "With --prune LeaveOneOut: a head is redundant when λmax without it ≤ this fraction of θ_w (default: the preset's, 1).", null, nameof(d.PruneRatio));
 var thresholds = Opt<Incrt.Control.ThresholdMode?>("--thresholds", "What θ_w is a fraction of: Relative (the energy and loss presets', ‖A‖_F of the current operator), RelativePositive (its positive-eigenvalue part ‖A₊‖_F) or Calibrated (fixed 0.1·Γ(0), the paper preset's); default the --controller preset's; docs/algorithm.md §4.", null, nameof(d.Thresholds));
@@ -109,6 +110,7 @@ root.SetAction(parse =>
         PruneRatio = parse.GetValue(pruneRatio),
         ProbeEvery = parse.GetValue(probeEvery),
         PruneEvery = parse.GetValue(pruneEvery),
+        ProbeExamples = parse.GetValue(probeExamples),
         Thresholds = parse.GetValue(thresholds),
         Controller = parse.GetValue(controllerPreset)!,
     }.WithTaskDefaults(given).WithQuickPreset(given);

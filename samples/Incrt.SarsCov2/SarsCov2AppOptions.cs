@@ -148,6 +148,9 @@ public sealed record SarsCov2AppOptions
     /// <summary>Loss preset: steps between two prune checks; null = the preset's.</summary>
     public int? PruneEvery { get; init; }
 
+    /// <summary>Loss preset: training examples in the probe batch; null = the trainer's (<see cref="Incrt.Training.TrainerOptions.ProbeExamples"/>).</summary>
+    public int? ProbeExamples { get; init; }
+
     /// <summary>What θ_w is a fraction of (<see cref="Incrt.Control.ControllerOptions.Thresholds"/>); null = the
     /// preset's.</summary>
     public Incrt.Control.ThresholdMode? Thresholds { get; init; }
