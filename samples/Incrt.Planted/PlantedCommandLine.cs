@@ -52,7 +52,7 @@ internal static class PlantedCommandLine
         var trialSteps = IntegerOption.AtLeast("--trial-steps", "Loss-aware growth: steps a trial head gets to become useful.", 1);
         var probeEvery = IntegerOption.AtLeast("--probe-every", "Loss-aware growth: steps between masking probes of a trial head.", 1);
         var pruneEvery = IntegerOption.AtLeast("--prune-every", "Loss-aware pruning: steps between two prune checks.", 1);
-        var probeExamples = IntegerOption.AtLeast("--probe-examples", "Loss-aware rules: examples in the probe batch (default 512).", 1);
+        var probeExamples = IntegerOption.AtLeast("--probe-examples", "Loss-aware rules: examples in the probe batch (default 128).", 1);
         var maxPruneEvery = IntegerOption.AtLeast("--max-prune-every", "Loss-aware pruning: longest gap between prune checks once they find nothing to act on; 0 = every --prune-every steps (default: the preset's, 3200).", 0);
         var pruneProbeHeads = IntegerOption.AtLeast("--prune-probe-heads", "Loss-aware pruning: most heads masked per prune check; 0 = every candidate (default: the preset's, 4).", 0);
         var usefulFraction = new Option<double?>("--useful-fraction") { Description = "Loss-aware rules: a head is useful when masking it raises the probe loss by at least this fraction of the untrained model's loss (and 0.02)." };

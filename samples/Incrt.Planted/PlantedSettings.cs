@@ -32,7 +32,7 @@ internal sealed record PlantedSettings
     public int WarmupSteps { get; init; } = 50;
     public int DevExamples { get; init; } = 2000;
     /// <summary>Examples in the loss-aware rules' probe batch.</summary>
-    public int ProbeExamples { get; init; } = 512;
+    public int ProbeExamples { get; init; } = 128;
     /// <summary>Knee rule: accuracy at the knee at least this …</summary>
     public double KneeAccuracy { get; init; } = 0.97;
     /// <summary>… and one head fewer at least this much lower.</summary>

@@ -47,7 +47,7 @@ internal static class Sst2App
         var weightDecay = new Option<double>("--weight-decay") { DefaultValueFactory = _ => d.WeightDecay, Description = "AdamW weight decay." };
         var embeddingStd = new Option<double?>("--embedding-std") { Description = "Std of the token and position embeddings' initial draw (default: PyTorch's N(0, 1))." };
         var pretrain = new Option<int>("--pretrain-steps") { DefaultValueFactory = _ => d.PretrainSteps, Description = "Masked-token pre-training steps on the training sentences (labels unused) before the classifier is trained; 0 = none." };
-        var probeExamples = new Option<int?>("--probe-examples") { Description = "Loss preset: training examples in the probe batch that judges heads (default: the trainer's, 512)." };
+        var probeExamples = new Option<int?>("--probe-examples") { Description = "Loss preset: training examples in the probe batch that judges heads (default: the trainer's, 128)." };
         var probeEvery = new Option<int?>("--probe-every") { Description = "Loss preset: steps between masking probes of a trial head (default: the preset's, 50)." };
         var pruneEvery = new Option<int?>("--prune-every") { Description = "Loss preset: steps between two prune checks (default: the preset's, 200)." };
         var pretrainGrow = new Option<bool>("--pretrain-grow") { Description = "Run the controller during pre-training too, on the masked-token loss (needs --pretrain-steps)." };

@@ -29,8 +29,10 @@ public sealed record TrainerOptions
     public int EvaluationsPerEpoch { get; init; } = 1;
 
     /// <summary>Training examples in the probe batch the trainer gives a controller that has no
-    /// <see cref="Control.HeadController.LossProbe"/> (loss-aware rules mask heads on it). Default 512.</summary>
-    public int ProbeExamples { get; init; } = 512;
+    /// <see cref="Control.HeadController.LossProbe"/> (loss-aware rules mask heads on it). Default 128
+    /// (512 before 2026-11-30): a quarter of the cost per probe, and on the planted yardstick and the published sample
+    /// runs it picks the same sizes (docs/algorithm.md §8, "Probe size").</summary>
+    public int ProbeExamples { get; init; } = 128;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
