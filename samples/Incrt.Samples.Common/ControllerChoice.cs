@@ -91,8 +91,9 @@ public static class ControllerChoice
     /// <param name="leaveOneOutRatio">Explicit <c>--prune-ratio</c>, or null for the preset's.</param>
     /// <param name="probeEvery">Explicit <c>--probe-every</c> (<see cref="LossAwareOptions.ProbeEverySteps"/>), or null.</param>
     /// <param name="pruneEvery">Explicit <c>--prune-every</c> (<see cref="LossAwareOptions.PruneEverySteps"/>), or null.</param>
+    /// <param name="trialSteps">Explicit <c>--trial-steps</c> (<see cref="LossAwareOptions.TrialSteps"/>), or null.</param>
     public static ControllerOptions Build(string name, long totalSteps, ThresholdMode? thresholds = null, PruneStatistic? prune = null,
-        double? leaveOneOutRatio = null, int? probeEvery = null, int? pruneEvery = null)
+        double? leaveOneOutRatio = null, int? probeEvery = null, int? pruneEvery = null, int? trialSteps = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(totalSteps);
         var preset = Preset(name);
@@ -110,6 +111,7 @@ public static class ControllerChoice
                     FreezeAtStep = (long)(FreezeFraction * totalSteps), StartAtStep = (long)(WarmupFraction * totalSteps),
                     ProbeEverySteps = probeEvery ?? options.LossAware.ProbeEverySteps,
                     PruneEverySteps = pruneEvery ?? options.LossAware.PruneEverySteps,
+                    TrialSteps = trialSteps ?? options.LossAware.TrialSteps,
                 },
             }
             : options;

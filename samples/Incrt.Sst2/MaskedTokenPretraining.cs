@@ -48,7 +48,7 @@ internal static class MaskedTokenPretraining
         // grows for reading words from their context are the ones the classifier starts with.
         using var probe = s.PretrainGrowth && !s.FixedHeads ? new Probe(model, readout, data, s, vocabulary, device) : null;
         using var controller = probe is null ? null
-            : new HeadController(model.GrowableLayers, optimizer, ControllerChoice.Build(s.Controller, steps, s.Thresholds, probeEvery: s.ProbeEvery, pruneEvery: s.PruneEvery), model: model)
+            : new HeadController(model.GrowableLayers, optimizer, ControllerChoice.Build(s.Controller, steps, s.Thresholds, probeEvery: s.ProbeEvery, pruneEvery: s.PruneEvery, trialSteps: s.TrialSteps), model: model)
             {
                 LossProbe = probe.Loss,
             };

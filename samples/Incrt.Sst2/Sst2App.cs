@@ -50,6 +50,7 @@ internal static class Sst2App
         var probeExamples = new Option<int?>("--probe-examples") { Description = "Loss preset: training examples in the probe batch that judges heads (default: the trainer's, 128)." };
         var probeEvery = new Option<int?>("--probe-every") { Description = "Loss preset: steps between masking probes of a trial head (default: the preset's, 50)." };
         var pruneEvery = new Option<int?>("--prune-every") { Description = "Loss preset: steps between two prune checks (default: the preset's, 200)." };
+        var trialSteps = new Option<int?>("--trial-steps") { Description = "Loss preset: steps a trial head has to become useful before it is withdrawn (default: the preset's, 300)." };
         var pretrainGrow = new Option<bool>("--pretrain-grow") { Description = "Run the controller during pre-training too, on the masked-token loss (needs --pretrain-steps)." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => d.TokenDropout, Description = "Word dropout in training: probability of zeroing a whole token's embedding." };
         var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
@@ -72,7 +73,7 @@ internal static class Sst2App
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, pretrainGrow, probeEvery, pruneEvery, probeExamples, preNorm,
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, pretrainGrow, probeEvery, pruneEvery, trialSteps, probeExamples, preNorm,
                      seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
@@ -86,7 +87,7 @@ internal static class Sst2App
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), TrialSteps = p.GetValue(trialSteps), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
@@ -97,7 +98,7 @@ internal static class Sst2App
                 return 2;
             }
             s = s with { BaselineHeads = grid.Select(x => int.Parse(x, Inv)).ToArray() };
-            foreach (var (value, option) in new[] { (s.ProbeEvery, "--probe-every"), (s.PruneEvery, "--prune-every"), (s.ProbeExamples, "--probe-examples") })
+            foreach (var (value, option) in new[] { (s.ProbeEvery, "--probe-every"), (s.PruneEvery, "--prune-every"), (s.TrialSteps, "--trial-steps"), (s.ProbeExamples, "--probe-examples") })
                 if (value is < 1)
                 {
                     err.WriteLine($"error: {option} must be at least 1; got {value}.");

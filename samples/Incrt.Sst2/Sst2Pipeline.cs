@@ -70,7 +70,7 @@ internal static class Sst2Pipeline
     /// <summary>The controller options of an INCRT run of <paramref name="totalSteps"/> steps: the <c>--controller</c>
     /// preset with an explicit <c>--thresholds</c> on top (<see cref="ControllerChoice.Build"/>).</summary>
     public static ControllerOptions ControllerOptionsFor(Sst2Settings s, long totalSteps) =>
-        ControllerChoice.Build(s.Controller, totalSteps, s.Thresholds, probeEvery: s.ProbeEvery, pruneEvery: s.PruneEvery);
+        ControllerChoice.Build(s.Controller, totalSteps, s.Thresholds, probeEvery: s.ProbeEvery, pruneEvery: s.PruneEvery, trialSteps: s.TrialSteps);
 
     /// <summary>Warm-up steps of a run of <paramref name="totalSteps"/> steps: the setting, at most a tenth of the run.</summary>
     public static int WarmupSteps(Sst2Settings s, long totalSteps) => (int)Math.Min(s.WarmupSteps, Math.Max(1, totalSteps / 10));

@@ -57,6 +57,8 @@ internal sealed record Sst2Settings
     public int? ProbeEvery { get; init; }
     /// <summary>Loss preset: steps between two prune checks; null = the preset's.</summary>
     public int? PruneEvery { get; init; }
+    /// <summary>Loss preset: steps a trial head has to become useful before it is withdrawn; null = the preset's.</summary>
+    public int? TrialSteps { get; init; }
     /// <summary>Loss preset: training examples in the probe batch; null = the trainer's (<see cref="Incrt.Training.TrainerOptions.ProbeExamples"/>).</summary>
     public int? ProbeExamples { get; init; }
     public int EvalsPerEpoch { get; init; } = 4;

@@ -72,6 +72,15 @@ public class ControllerChoiceTests(ITestOutputHelper output)
         new SarsCov2AppOptions { ProbeEvery = 50, PruneEvery = 200 }.ControllerOptionsFor(1000).Should().Be(o);
     }
 
+    [Fact]
+    public void An_explicit_trial_length_overrides_only_the_loss_aware_TrialSteps()
+    {
+        var o = ControllerChoice.Build("loss", 1000, trialSteps: 150);
+        o.LossAware.TrialSteps.Should().Be(150);
+        o.Should().Be(ControllerChoice.Build("loss", 1000) with { LossAware = ControllerChoice.Build("loss", 1000).LossAware with { TrialSteps = 150 } });
+        ControllerChoice.Build("energy", 1000, trialSteps: 150).Should().Be(ControllerPresets.Energy, "the energy preset has no trial heads");
+    }
+
     [Theory]
     [InlineData("nope")]
     [InlineData("")]

@@ -39,6 +39,7 @@ public class Sst2EvalInputTests
     [InlineData("--probe-every", "0")]
     [InlineData("--probe-examples", "0")]
     [InlineData("--prune-every", "-3")]
+    [InlineData("--trial-steps", "0")]
     public void A_numeric_option_out_of_range_exits_2_naming_the_option_before_reading_data(string option, string value)
     {
         var err = new StringWriter();
