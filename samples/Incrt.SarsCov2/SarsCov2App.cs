@@ -90,6 +90,7 @@ public static class SarsCov2App
         if (!(o.TokenDropout >= 0 && o.TokenDropout < 1)) throw new UsageException($"--token-dropout must be in [0, 1) (got {o.TokenDropout}).");
         if (o.ProbeEvery is < 1) throw new UsageException($"--probe-every must be at least 1 (got {o.ProbeEvery}).");
         if (o.PruneEvery is < 1) throw new UsageException($"--prune-every must be at least 1 (got {o.PruneEvery}).");
+        if (o.TrialSteps is < 1) throw new UsageException($"--trial-steps must be at least 1 (got {o.TrialSteps}).");
         if (o.ProbeExamples is < 1) throw new UsageException($"--probe-examples must be at least 1 (got {o.ProbeExamples}).");
         if (o.GridPerClass < 0) throw new UsageException($"--grid-per-class must be at least 0 (got {o.GridPerClass}).");
         if (!ControllerChoice.IsValid(o.Controller)) throw new UsageException(ControllerChoice.InvalidMessage(o.Controller));

@@ -148,6 +148,9 @@ public sealed record SarsCov2AppOptions
     /// <summary>Loss preset: steps between two prune checks; null = the preset's.</summary>
     public int? PruneEvery { get; init; }
 
+    /// <summary>Loss preset: steps a trial head has to become useful before it is withdrawn; null = the preset's.</summary>
+    public int? TrialSteps { get; init; }
+
     /// <summary>Loss preset: training examples in the probe batch; null = the trainer's (<see cref="Incrt.Training.TrainerOptions.ProbeExamples"/>).</summary>
     public int? ProbeExamples { get; init; }
 
@@ -159,7 +162,7 @@ public sealed record SarsCov2AppOptions
     /// preset with the explicit <see cref="Thresholds"/>, <see cref="Prune"/> and <see cref="PruneRatio"/> on top
     /// (<see cref="ControllerChoice.Build"/>).</summary>
     public Incrt.Control.ControllerOptions ControllerOptionsFor(long totalSteps) =>
-        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio, ProbeEvery, PruneEvery);
+        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio, ProbeEvery, PruneEvery, TrialSteps);
 
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }
