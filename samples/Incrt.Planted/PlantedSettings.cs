@@ -31,8 +31,9 @@ internal sealed record PlantedSettings
     public double WeightDecay { get; init; } = 0.01;
     public int WarmupSteps { get; init; } = 50;
     public int DevExamples { get; init; } = 2000;
-    /// <summary>Examples in the loss-aware rules' probe batch.</summary>
-    public int ProbeExamples { get; init; } = 128;
+    /// <summary>Examples in the loss-aware rules' probe batch; the trainer's default (<see cref="Incrt.Training.TrainerOptions.ProbeExamples"/>),
+    /// so the yardstick measures the size the samples use.</summary>
+    public int ProbeExamples { get; init; } = new Incrt.Training.TrainerOptions().ProbeExamples;
     /// <summary>Knee rule: accuracy at the knee at least this …</summary>
     public double KneeAccuracy { get; init; } = 0.97;
     /// <summary>… and one head fewer at least this much lower.</summary>

@@ -162,7 +162,7 @@ public sealed record SarsCov2AppOptions
     /// preset with the explicit <see cref="Thresholds"/>, <see cref="Prune"/> and <see cref="PruneRatio"/> on top
     /// (<see cref="ControllerChoice.Build"/>).</summary>
     public Incrt.Control.ControllerOptions ControllerOptionsFor(long totalSteps) =>
-        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio, ProbeEvery, PruneEvery, TrialSteps);
+        ControllerChoice.Build(Controller, totalSteps, Thresholds, Prune, PruneRatio, probeEvery: ProbeEvery, pruneEvery: PruneEvery, trialSteps: TrialSteps);
 
     /// <summary>Small settings for a smoke run (≤ 60 s): fewer sequences, shorter inputs, narrower model.</summary>
     public bool Quick { get; init; }

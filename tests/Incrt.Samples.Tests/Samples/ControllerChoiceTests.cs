@@ -76,8 +76,9 @@ public class ControllerChoiceTests(ITestOutputHelper output)
     public void An_explicit_trial_length_overrides_only_the_loss_aware_TrialSteps()
     {
         var o = ControllerChoice.Build("loss", 1000, trialSteps: 150);
+        var preset = ControllerChoice.Build("loss", 1000);
         o.LossAware.TrialSteps.Should().Be(150);
-        o.Should().Be(ControllerChoice.Build("loss", 1000) with { LossAware = ControllerChoice.Build("loss", 1000).LossAware with { TrialSteps = 150 } });
+        o.Should().Be(preset with { LossAware = preset.LossAware with { TrialSteps = 150 } });
         ControllerChoice.Build("energy", 1000, trialSteps: 150).Should().Be(ControllerPresets.Energy, "the energy preset has no trial heads");
     }
 

@@ -147,16 +147,16 @@ public class SarsCov2BadInputTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(0, null, null, "--probe-every")]
-    [InlineData(null, -1, null, "--prune-every")]
-    [InlineData(null, null, 0, "--probe-examples")]
-    [InlineData(null, null, null, "--trial-steps")]
-    public void A_probe_or_prune_setting_below_1_is_one_error_line_naming_the_option(int? probe, int? prune, int? examples, string option)
+    [InlineData(0, null, null, null, "--probe-every")]
+    [InlineData(null, -1, null, null, "--prune-every")]
+    [InlineData(null, null, 0, null, "--probe-examples")]
+    [InlineData(null, null, null, 0, "--trial-steps")]
+    public void A_probe_or_prune_setting_below_1_is_one_error_line_naming_the_option(int? probe, int? prune, int? examples, int? trial, string option)
     {
         using var dir = new TempDirectory();
         var (code, _, stderr) = Run(new SarsCov2AppOptions
         {
-            ProbeEvery = probe, PruneEvery = prune, ProbeExamples = examples, TrialSteps = option == "--trial-steps" ? 0 : null, Quick = true, Data = SarsCov2Data.Directory, Out = Path.Combine(dir.Path, "out"),
+            ProbeEvery = probe, PruneEvery = prune, ProbeExamples = examples, TrialSteps = trial, Quick = true, Data = SarsCov2Data.Directory, Out = Path.Combine(dir.Path, "out"),
         });
         code.Should().Be(SarsCov2App.UserErrorExitCode);
         stderr.Trim().Should().StartWith("error: " + option).And.NotContain("\n");
