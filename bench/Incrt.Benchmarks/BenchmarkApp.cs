@@ -82,7 +82,8 @@ public static class BenchmarkApp
         foreach (var n in threads)
         {
             torch.set_num_threads(n);
-            var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny, settings.Controllers);
+            var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny, settings.Controllers,
+                settings.DModels, settings.Batch);
             var steps = new List<(long D, int H, long T, double IncrtMs, double PeerMs)>();
             foreach (var c in cases)
             {

@@ -13,8 +13,10 @@ namespace Incrt.Benchmarks;
 /// <param name="Out">JSON output folder.</param>
 /// <param name="Device">cpu, cuda, cuda:N or auto.</param>
 /// <param name="Controllers">Controller presets of the controller and e2e cases (<see cref="BenchControllers"/>); all when empty.</param>
+/// <param name="DModels">Replaces the d_model grid of train, controller and surgery; null = the case's grid.</param>
+/// <param name="Batch">Batch size B of train and controller; null = <see cref="Cases.Batch"/>.</param>
 internal sealed record BenchmarkSettings(bool Quick, bool Tiny, IReadOnlyList<string> Cases, IReadOnlyList<int> Threads, int? SoakSteps,
-    int[]? Heads, string Out, string Device = "cpu", IReadOnlyList<string>? Controllers = null);
+    int[]? Heads, string Out, string Device = "cpu", IReadOnlyList<string>? Controllers = null, int[]? DModels = null, int? Batch = null);
 
 /// <summary>The benchmark app's command line (System.CommandLine; <c>--help</c> lists every option).</summary>
 internal static class BenchmarkCommandLine
@@ -33,6 +35,9 @@ internal static class BenchmarkCommandLine
         var threads = ListOption.Integers("--threads", "Torch intra-op thread counts; every case runs once per count (default 1,2; --quick 1).", minimum: 1);
         var steps = IntegerOption.AtLeast("--steps", "Soak length in training steps (default 10,000; --quick 2,000).", 1);
         var heads = ListOption.Integers("--heads", "Restrict the head-count grid H of train, controller, surgery and e2e.", minimum: 1);
+        var dModels = ListOption.Integers("--d-model", "Replace the d_model grid of train, controller and surgery (e.g. 512 for issue 16's CUDA target; " +
+            "H must divide it).", minimum: 1);
+        var batch = IntegerOption.AtLeast("--batch", $"Batch size B of train and controller (default {Cases.Batch}).", 1);
         var controllers = ListOption.Names("--controllers", "Controller presets the controller and e2e cases compare: loss " +
             "(ControllerPresets.LossAware, the default preset, with a loss probe), energy (ControllerPresets.Energy), loss-every (the loss " +
             "preset with MaxPruneEverySteps = null: a prune check every PruneEverySteps) and loss-unbounded (loss-every with PruneProbeHeads = null: " +
@@ -47,7 +52,7 @@ internal static class BenchmarkCommandLine
 
         var root = new RootCommand("Incrt benchmarks: INCRT's growable attention against TorchSharp's fixed nn.MultiheadAttention, in one process. " +
             "Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.");
-        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, controllers, device, output }) root.Options.Add(o);
+        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, dModels, batch, controllers, device, output }) root.Options.Add(o);
         root.SetAction(p =>
         {
             bool isTiny = p.GetValue(tiny);
@@ -61,7 +66,9 @@ internal static class BenchmarkCommandLine
                 Heads: givenHeads is { Length: > 0 } ? givenHeads : null,
                 Out: p.GetValue(output)!,
                 Device: p.GetValue(device)!,
-                Controllers: p.GetValue(controllers) ?? []));
+                Controllers: p.GetValue(controllers) ?? [],
+                DModels: p.GetValue(dModels) is { Length: > 0 } givenD ? givenD : null,
+                Batch: p.GetValue(batch)));
         });
         return root;
     }

@@ -9,9 +9,15 @@ using static TorchSharp.torch;
 namespace Incrt.Benchmarks;
 
 internal sealed record BenchOptions(bool Quick, int Threads, int SoakSteps, Settings Timing, int[]? Heads, bool Tiny = false,
-    IReadOnlyList<string>? Controllers = null)
+    IReadOnlyList<string>? Controllers = null, int[]? DModels = null, int? BatchSize = null)
 {
     public int[] Grid(int[] defaults) => Heads is null ? defaults : Heads;
+
+    /// <summary>The d_model grid of a case: <c>--d-model</c> when given, else the case's own.</summary>
+    public long[] DGrid(long[] defaults) => DModels is null ? defaults : DModels.Select(d => (long)d).ToArray();
+
+    /// <summary>Batch size of the train and controller cases (<c>--batch</c>, default <see cref="Cases.Batch"/>).</summary>
+    public long B => BatchSize ?? Cases.Batch;
 
     /// <summary>The presets the controller and e2e cases compare (<see cref="BenchControllers"/>; all when not restricted).</summary>
     public IReadOnlyList<string> ControllerNames => Controllers is { Count: > 0 } c ? c : BenchControllers.All;
@@ -26,19 +32,19 @@ internal static class Cases
     {
         var result = new CaseResult
         {
-            Case = "train", Title = "training step (fwd + bwd + AdamW) of GrowableMultiHeadAttention vs nn.MultiheadAttention, B = 32, d_k = d/H",
+            Case = "train", Title = $"training step (fwd + bwd + AdamW) of GrowableMultiHeadAttention vs nn.MultiheadAttention, B = {o.B}, d_k = d/H",
             Threads = o.Threads, Target = "INCRT/peer ≤ 1.05 (median of interleaved samples)",
         };
         int[] hs = o.Grid(o.Quick ? new[] { 1, 16, 64 } : new[] { 1, 4, 16, 64 });
-        long[] ds = o.Quick ? new long[] { 128 } : new long[] { 128, 256 };
+        long[] ds = o.DGrid(o.Quick ? new long[] { 128 } : new long[] { 128, 256 });
         long[] ts = o.Quick ? new long[] { 32 } : new long[] { 32, 128 };
         bool met = true;
         foreach (var d in ds)
             foreach (var t in ts)
                 foreach (var h in hs)
                 {
-                    using var incrt = new IncrtStep(d, h, d / h, Batch, t);
-                    using var peer = new PeerStep(d, h, Batch, t);
+                    using var incrt = new IncrtStep(d, h, d / h, o.B, t);
+                    using var peer = new PeerStep(d, h, o.B, t);
                     var p = Harness.Interleaved(incrt.Run, peer.Run, o.Timing);
                     met &= p.MedianRatio <= 1.05;
                     keep.Add((d, h, t, p.MedianA, p.MedianB));
@@ -70,7 +76,7 @@ internal static class Cases
             ("INCRT GFLOP/s", peak), ("peer GFLOP/s", peak), ("INCRT fraction", 1.0), ("peer fraction", 1.0));
         foreach (var s in steps)
         {
-            double gf = 3 * Flops.Forward(Batch, s.T, s.D, s.H, s.D / s.H) / 1e9;
+            double gf = 3 * Flops.Forward(o.B, s.T, s.D, s.H, s.D / s.H) / 1e9;
             double gi = gf / (s.IncrtMs / 1e3), gp = gf / (s.PeerMs / 1e3);
             result.Add(("d_model", s.D), ("H", s.H), ("d_k", s.D / s.H), ("T", s.T), ("GFLOP/step", gf), ("INCRT GFLOP/s", gi),
                 ("peer GFLOP/s", gp), ("INCRT fraction", gi / peak), ("peer fraction", gp / peak));
@@ -82,15 +88,16 @@ internal static class Cases
     // ------------------------------------------------------------------ case 3: grow / prune latency
     public static CaseResult Surgery(BenchOptions o)
     {
-        const long d = 256;
+        long[] ds = o.DGrid(new long[] { 256 });
         var result = new CaseResult
         {
-            Case = "surgery", Title = $"HeadSurgery.AddHead / RemoveHeads(head 0) with AdamW state, d_model = {d}, d_k = 64 (default) and d_k = d/H",
+            Case = "surgery", Title = $"HeadSurgery.AddHead / RemoveHeads(head 0) with AdamW state, d_model = {string.Join(", ", ds)}, d_k = 64 (default) and d_k = d/H",
             Threads = o.Threads, Target = "≤ 2 ms per event at H = 64; ms per MB of per-head parameters not increasing with H",
         };
         int[] hs = o.Grid(o.Quick ? new[] { 1, 16, 64 } : new[] { 1, 4, 16, 64, 128 });
         bool met = true;
         int events = o.Quick ? 9 : 25;
+        foreach (var d in ds)
         foreach (var dkMode in new[] { "64", "d/H" })
         foreach (var h in hs)
         {
@@ -123,10 +130,10 @@ internal static class Cases
             double mb = perHeadBytes * h / 1e6;
             double gm = Harness.Median(grow), pm = Harness.Median(prune);
             if (h == 64) met &= gm <= 2 && pm <= 2;
-            result.Add(("d_k", dk), ("H", h), ("param MB", mb), ("grow ms", gm), ("prune ms", pm), ("grow ms/MB", gm / mb), ("prune ms/MB", pm / mb),
+            result.Add(("d_model", d), ("d_k", dk), ("H", h), ("param MB", mb), ("grow ms", gm), ("prune ms", pm), ("grow ms/MB", gm / mb), ("prune ms/MB", pm / mb),
                 ("grow p90", Percentile(grow, 0.9)), ("prune p90", Percentile(prune, 0.9)),
                 ("layer-only grow ms", Harness.Median(layerOnly)), ("draw ms", Harness.Median(draw)));
-            Console.Error.WriteLine($"  surgery d_k={dk} H={h}: grow {gm:F3} ms, prune {pm:F3} ms ({mb:F2} MB)");
+            Console.Error.WriteLine($"  surgery d={d} d_k={dk} H={h}: grow {gm:F3} ms, prune {pm:F3} ms ({mb:F2} MB)");
         }
         result.TargetMet = met;
         result.Note = "param MB = H × per-head parameter bytes (W_QKV, b_QKV, W_O); the AdamW moments add 2× that. " +

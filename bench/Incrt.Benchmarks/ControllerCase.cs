@@ -22,13 +22,13 @@ internal static class ControllerCase
     {
         var result = new CaseResult
         {
-            Case = "controller", Title = "HeadController cost vs one training step, d_model = 256, B = 32, d_k = d/H",
+            Case = "controller", Title = $"HeadController cost vs one training step, d_model = {string.Join(", ", o.DGrid(new long[] { 256 }))}, B = {o.B}, d_k = d/H",
             Threads = o.Threads, Target = "controller time per training step ≤ 3% of the step (amortised over the calls that act)",
         };
-        long d = 256;
         long[] ts = o.Quick ? new long[] { 32 } : new long[] { 32, 128 };
         int[] hs = o.Grid(o.Quick ? new[] { 1, 64 } : new[] { 1, 16, 64 });
         bool met = true;
+        foreach (var d in o.DGrid(new long[] { 256 }))
         foreach (var t in ts)
             foreach (var h in hs)
                 foreach (var name in o.ControllerNames)
@@ -51,7 +51,7 @@ internal static class ControllerCase
         bool met = true;
         foreach (var (mode, prune) in EnergyConfigs)
         {
-            using var step = new IncrtStep(d, h, d / h, Cases.Batch, t, maxHeads: h);
+            using var step = new IncrtStep(d, h, d / h, o.B, t, maxHeads: h);
             step.Run();
             // θ_w huge → never grows; φ_g tiny and an endless leave-one-out window → never prunes: every call does the full measurement.
             var options = ControllerPresets.Energy with
@@ -69,10 +69,10 @@ internal static class ControllerCase
             var p = Harness.Interleaved(Call, step.Run, o.Timing);
             double amortised = p.MedianRatio / 5;
             met &= amortised <= 0.03;
-            result.Add(("T", t), ("H", h), ("controller", BenchControllers.Energy), ("mode", mode.ToString()), ("prune stat", prune.ToString()),
+            result.Add(("d_model", d), ("T", t), ("H", h), ("controller", BenchControllers.Energy), ("mode", mode.ToString()), ("prune stat", prune.ToString()),
                 ("call ms", p.MedianA), ("step ms", p.MedianB), ("call/step", p.MedianRatio), ("amortised", amortised), ("≤ 3%", amortised <= 0.03),
                 ("CPU-time amortised", p.MedianCpuRatio / 5));
-            Console.Error.WriteLine($"  controller T={t} H={h} {mode} {prune}: {p.MedianA:F3} ms vs step {p.MedianB:F3} ms, amortised {amortised:P2} (CPU {p.MedianCpuRatio / 5:P2})");
+            Console.Error.WriteLine($"  controller d={d} T={t} H={h} {mode} {prune}: {p.MedianA:F3} ms vs step {p.MedianB:F3} ms, amortised {amortised:P2} (CPU {p.MedianCpuRatio / 5:P2})");
         }
         return met;
     }
@@ -90,9 +90,9 @@ internal static class ControllerCase
     {
         var preset = BenchControllers.EveryHeadUseful(BenchControllers.Preset(name));
         int steps = RunSteps(o);
-        using var step = new IncrtStep(d, h, d / h, Cases.Batch, t, maxHeads: h);
+        using var step = new IncrtStep(d, h, d / h, o.B, t, maxHeads: h);
         step.Run();
-        using var probe = new LayerProbe(step.Layer, new TrainerOptions().ProbeExamples, Cases.Batch, t);
+        using var probe = new LayerProbe(step.Layer, new TrainerOptions().ProbeExamples, o.B, t);
         // One repetition = the controller calls of a whole run on a fresh controller (its checks then fall where a run's
         // would), paired with a sample of training steps taken right after it.
         (double Ms, double Cpu, long Probes, int Checks) RunOnce()
@@ -134,11 +134,11 @@ internal static class ControllerCase
         double probeMs = Harness.Median(Enumerable.Range(0, 3).Select(_ => Harness.TimeOnce(() => { using var g = no_grad(); probe.Loss(); })).ToList());
         double trial = TrialProbes(preset.LossAware) * probeMs / (preset.LossAware.PruneEverySteps * stepMedian);
         int acting = steps / preset.Interval;
-        result.Add(("T", t), ("H", h), ("controller", name), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
+        result.Add(("d_model", d), ("T", t), ("H", h), ("controller", name), ("mode", "measure-only"), ("prune stat", preset.Prune.ToString()),
             ("call ms", runMs / acting), ("step ms", stepMedian), ("call/step", runMs / acting / stepMedian),
             ("amortised", amortised), ("≤ 3%", amortised <= 0.03), ("CPU-time amortised", Harness.Median(cpuRatios) / steps),
             ("probe ms", probeMs), ("run steps", steps), ("checks/run", checks), ("probes/run", probes), ("trial amortised", trial), ("runs timed", reps));
-        Console.Error.WriteLine($"  controller T={t} H={h} {name}: {runMs:F1} ms per {steps}-step run ({checks} checks, {probes} probes) vs step {stepMedian:F3} ms, amortised {amortised:P2}, probe {probeMs:F2} ms, trial {trial:P2}");
+        Console.Error.WriteLine($"  controller d={d} T={t} H={h} {name}: {runMs:F1} ms per {steps}-step run ({checks} checks, {probes} probes) vs step {stepMedian:F3} ms, amortised {amortised:P2}, probe {probeMs:F2} ms, trial {trial:P2}");
         return amortised <= 0.03;
     }
 

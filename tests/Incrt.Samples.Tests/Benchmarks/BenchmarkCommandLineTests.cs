@@ -29,7 +29,7 @@ public class BenchmarkCommandLineTests
     public void Every_option_maps_to_its_setting()
     {
         var s = Parse("--tiny", "--case", "train,surgery", "--case", "e2e", "--threads", "1,2", "--steps", "50", "--heads", "1,4", "--out", "x", "--device", "cuda:1",
-            "--controllers", "energy,loss");
+            "--controllers", "energy,loss", "--d-model", "512,128", "--batch", "64");
         s.Tiny.Should().BeTrue();
         s.Quick.Should().BeTrue("--tiny implies --quick");
         s.Cases.Should().Equal("train", "surgery", "e2e");
@@ -39,6 +39,8 @@ public class BenchmarkCommandLineTests
         s.Out.Should().Be("x");
         s.Device.Should().Be("cuda:1");
         s.Controllers.Should().Equal("energy", "loss");
+        s.DModels.Should().Equal(512, 128);
+        s.Batch.Should().Be(64);
         Parse("--quick").Should().Match<BenchmarkSettings>(q => q.Quick && !q.Tiny);
     }
 
@@ -50,6 +52,9 @@ public class BenchmarkCommandLineTests
     [InlineData("--steps", "0")]
     [InlineData("--steps", "many")]
     [InlineData("--heads", "1,x")]
+    [InlineData("--d-model", "0")]
+    [InlineData("--d-model", "512,x")]
+    [InlineData("--batch", "0")]
     [InlineData("--controllers", "paper")]
     [InlineData("--controllers", "loss,nope")]
     [InlineData("--device", "gpu")]
@@ -76,7 +81,7 @@ public class BenchmarkCommandLineTests
     {
         var help = new StringWriter();
         BenchmarkApp.Run(["--help"], help).Should().Be(0);
-        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--controllers", "--device", "--out" })
+        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--d-model", "--batch", "--controllers", "--device", "--out" })
             help.ToString().Should().Contain(option);
         help.ToString().Should().Contain("soak").And.Contain("e2e");
     }

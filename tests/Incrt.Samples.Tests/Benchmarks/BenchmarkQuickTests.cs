@@ -35,6 +35,25 @@ public class BenchmarkQuickTests(ITestOutputHelper output)
         log.ToString().Should().Contain("### e2e:");
     }
 
+    [Fact]
+    public void D_model_and_batch_options_set_the_size_of_the_train_controller_and_surgery_rows()
+    {
+        using var dir = new TempDirectory();
+        var log = new StringWriter();
+        int code = BenchmarkApp.Run(["--tiny", "--case", "train,controller,surgery", "--controllers", "energy", "--d-model", "64", "--batch", "4",
+            "--out", dir.Path], log);
+        output.WriteLine(log.ToString());
+
+        code.Should().Be(0);
+        using var json = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(dir.Path, "bench-*.json").Single()));
+        var cases = json.RootElement.GetProperty("Cases").EnumerateArray().ToList();
+        cases.Should().HaveCount(3);
+        foreach (var c in cases)
+            c.GetProperty("Rows").EnumerateArray().Should().NotBeEmpty().And.OnlyContain(r => r.GetProperty("d_model").GetInt64() == 64);
+        cases[0].GetProperty("Title").GetString().Should().Contain("B = 4");
+        cases[1].GetProperty("Title").GetString().Should().Contain("d_model = 64, B = 4");
+    }
+
     [Theory]
     [InlineData("loss", 8, 5, 2)]              // PruneProbeHeads = 4: the layer as it is and 4 of its 8 heads masked; quiet checks at 200 and 600
     [InlineData("loss-every", 8, 5, 4)]        // a check every 200 steps: 200, 400, 600, 800
