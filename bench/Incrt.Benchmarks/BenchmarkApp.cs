@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Incrt.Samples.Common;
+using Incrt.Tasks.Data;
 using TorchSharp;
 
 namespace Incrt.Benchmarks;
@@ -41,6 +42,16 @@ public static class BenchmarkApp
             return SampleCommandLine.UsageErrorExitCode;
         }
         BenchDevice.Current = device;
+        string? dataFolder = null;
+        if (settings.Cases.Count == 0 || settings.Cases.Contains("e2e"))
+        {
+            try { dataFolder = DataPaths.Resolve(settings.Data); }           // before any case runs: a missing folder is a usage error
+            catch (IOException e)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return SampleCommandLine.UsageErrorExitCode;
+            }
+        }
         bool quick = settings.Quick, tiny = settings.Tiny;
         string outDir = settings.Out;
         var cases = settings.Cases.Count > 0 ? settings.Cases.ToList() : AllCases.ToList();
@@ -83,7 +94,7 @@ public static class BenchmarkApp
         {
             torch.set_num_threads(n);
             var o = new BenchOptions(quick, torch.get_num_threads(), soakSteps ?? (quick ? 2_000 : 10_000), timing, heads, tiny, settings.Controllers,
-                settings.DModels, settings.Batch);
+                settings.DModels, settings.Batch, dataFolder);
             var steps = new List<(long D, int H, long T, double IncrtMs, double PeerMs)>();
             foreach (var c in cases)
             {

@@ -15,8 +15,9 @@ namespace Incrt.Benchmarks;
 /// <param name="Controllers">Controller presets of the controller and e2e cases (<see cref="BenchControllers"/>); all when empty.</param>
 /// <param name="DModels">Replaces the d_model grid of train, controller and surgery; null = the case's grid.</param>
 /// <param name="Batch">Batch size B of train and controller; null = <see cref="Cases.Batch"/>.</param>
+/// <param name="Data">Folder holding sst2/ (or sst2 itself) for the e2e case; null = the default data folder.</param>
 internal sealed record BenchmarkSettings(bool Quick, bool Tiny, IReadOnlyList<string> Cases, IReadOnlyList<int> Threads, int? SoakSteps,
-    int[]? Heads, string Out, string Device = "cpu", IReadOnlyList<string>? Controllers = null, int[]? DModels = null, int? Batch = null);
+    int[]? Heads, string Out, string Device = "cpu", IReadOnlyList<string>? Controllers = null, int[]? DModels = null, int? Batch = null, string? Data = null);
 
 /// <summary>The benchmark app's command line (System.CommandLine; <c>--help</c> lists every option).</summary>
 internal static class BenchmarkCommandLine
@@ -38,6 +39,7 @@ internal static class BenchmarkCommandLine
         var dModels = ListOption.Integers("--d-model", "Replace the d_model grid of train, controller and surgery (e.g. 512 for issue 16's CUDA target; " +
             "H must divide it).", minimum: 1);
         var batch = IntegerOption.AtLeast("--batch", $"Batch size B of train and controller (default {Cases.Batch}).", 1);
+        var data = new Option<string?>("--data") { Description = "The e2e case's data: a folder holding sst2/ (default: <repo>/../shared/data, or $INCRT_DATA)." };
         var controllers = ListOption.Names("--controllers", "Controller presets the controller and e2e cases compare: loss " +
             "(ControllerPresets.LossAware, the default preset, with a loss probe), energy (ControllerPresets.Energy), loss-every (the loss " +
             "preset with MaxPruneEverySteps = null: a prune check every PruneEverySteps) and loss-unbounded (loss-every with PruneProbeHeads = null: " +
@@ -52,7 +54,7 @@ internal static class BenchmarkCommandLine
 
         var root = new RootCommand("Incrt benchmarks: INCRT's growable attention against TorchSharp's fixed nn.MultiheadAttention, in one process. " +
             "Exit code 0, 1 when the soak (memory drift, NaN injection) fails, 2 on bad arguments.");
-        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, dModels, batch, controllers, device, output }) root.Options.Add(o);
+        foreach (var o in new Option[] { quick, tiny, cases, threads, steps, heads, dModels, batch, controllers, device, data, output }) root.Options.Add(o);
         root.SetAction(p =>
         {
             bool isTiny = p.GetValue(tiny);
@@ -68,7 +70,8 @@ internal static class BenchmarkCommandLine
                 Device: p.GetValue(device)!,
                 Controllers: p.GetValue(controllers) ?? [],
                 DModels: p.GetValue(dModels) is { Length: > 0 } givenD ? givenD : null,
-                Batch: p.GetValue(batch)));
+                Batch: p.GetValue(batch),
+                Data: p.GetValue(data)));
         });
         return root;
     }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Incrt.Benchmarks;
 
 internal sealed record BenchOptions(bool Quick, int Threads, int SoakSteps, Settings Timing, int[]? Heads, bool Tiny = false,
-    IReadOnlyList<string>? Controllers = null, int[]? DModels = null, int? BatchSize = null)
+    IReadOnlyList<string>? Controllers = null, int[]? DModels = null, int? BatchSize = null, string? DataFolder = null)
 {
     public int[] Grid(int[] defaults) => Heads is null ? defaults : Heads;
 
@@ -107,6 +107,7 @@ internal static class Cases
             var rng = new Random(7);
             double[] Dir() => Enumerable.Range(0, (int)d).Select(_ => rng.NextDouble() - 0.5).ToArray();
             var grow = new List<double>(); var prune = new List<double>(); var layerOnly = new List<double>(); var draw = new List<double>();
+            var counterDraw = new List<double>();
             using var drawGenerator = new Generator(11);
             for (int i = 0; i < events + 3; i++)
             {
@@ -123,7 +124,14 @@ internal static class Cases
                     randn(new[] { 1, 3, d, dk }, ScalarType.Float64, CPU, generator: drawGenerator).to(ScalarType.Float32, BenchDevice.Current);
                     randn(new[] { 1, dk, d }, ScalarType.Float64, CPU, generator: drawGenerator).to(ScalarType.Float32, BenchDevice.Current);
                 });
-                if (i >= 3) { grow.Add(g); prune.Add(p); layerOnly.Add(l); draw.Add(r); }   // first three are warm-up
+                // The same head drawn on the device from a counter (HeadDraw.OnDevice, Auto's choice off the CPU).
+                double c = Harness.TimeOnce(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    CounterNormals.Draw(new[] { 1, 3, d, dk }, (ulong)i, BenchDevice.Current).to(ScalarType.Float32);
+                    CounterNormals.Draw(new[] { 1, dk, d }, (ulong)i + 1, BenchDevice.Current).to(ScalarType.Float32);
+                });
+                if (i >= 3) { grow.Add(g); prune.Add(p); layerOnly.Add(l); draw.Add(r); counterDraw.Add(c); }   // first three are warm-up
             }
             step.Run();                                                // the layer still trains after surgery
             double perHeadBytes = step.Layer.PerHeadParameters.Sum(p => p.numel() / p.shape[0]) * 4.0;
@@ -132,13 +140,26 @@ internal static class Cases
             if (h == 64) met &= gm <= 2 && pm <= 2;
             result.Add(("d_model", d), ("d_k", dk), ("H", h), ("param MB", mb), ("grow ms", gm), ("prune ms", pm), ("grow ms/MB", gm / mb), ("prune ms/MB", pm / mb),
                 ("grow p90", Percentile(grow, 0.9)), ("prune p90", Percentile(prune, 0.9)),
-                ("layer-only grow ms", Harness.Median(layerOnly)), ("draw ms", Harness.Median(draw)));
+                ("layer-only grow ms", Harness.Median(layerOnly)), ("draw ms", Harness.Median(draw)), ("device draw ms", Harness.Median(counterDraw)));
             Console.Error.WriteLine($"  surgery d={d} d_k={dk} H={h}: grow {gm:F3} ms, prune {pm:F3} ms ({mb:F2} MB)");
         }
         result.TargetMet = met;
         result.Note = "param MB = H × per-head parameter bytes (W_QKV, b_QKV, W_O); the AdamW moments add 2× that. " +
-            "layer-only grow = GrowableMultiHeadAttention.AddHead without resizing optimizer state; draw = one head's CPU float64 normals (W_QKV, W_O) moved to the device";
+            $"grow uses the layer's default HeadDraw.Auto (on {BenchDevice.Current.type}: {(BenchDevice.Current.type == DeviceType.CPU ? "the CPU generator" : "drawn on the device")}). " +
+            "layer-only grow = GrowableMultiHeadAttention.AddHead without resizing optimizer state; draw = one head's CPU float64 normals (W_QKV, W_O) moved to the device; " +
+            "device draw = the same head's normals computed on the device from a counter (CounterNormals, HeadDraw.OnDevice)" + CounterAgreement(ds[0]);
         return result;
+    }
+
+    /// <summary>Off the CPU: the largest difference between a counter draw on the device and the same draw on the CPU
+    /// (the draw is meant to depend on the seed and shape only).</summary>
+    private static string CounterAgreement(long d)
+    {
+        if (BenchDevice.Current.type == DeviceType.CPU) return "";
+        using var scope = NewDisposeScope();
+        var shape = new[] { 3, d, 64L };
+        double diff = (CounterNormals.Draw(shape, 42, BenchDevice.Current).cpu() - CounterNormals.Draw(shape, 42, CPU)).abs().max().item<double>();
+        return $"; counter draw on {BenchDevice.Current} vs CPU, {3 * d * 64} normals: max |difference| {diff:E2}";
     }
 
     private static double Percentile(List<double> v, double q)

@@ -124,7 +124,7 @@ internal static class EndToEnd
             Threads = o.Threads, Target = "samples/s on/off ≥ 0.97 (≤ 3% overhead; median of interleaved samples, loss rows: total over all samples) at equal heads, for each judged row",
         };
 
-        var folder = DataPaths.Resolve();
+        var folder = o.DataFolder ?? DataPaths.Resolve();
         var all = LabeledTextTsv.Read(DataPaths.Sst2File(folder, "train"));
         var order = Enumerable.Range(0, all.Count).ToArray();
         new Random(Seed).Shuffle(order);

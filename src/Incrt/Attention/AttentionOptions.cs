@@ -14,6 +14,9 @@ namespace Incrt.Attention;
 /// <param name="DType">Floating-point type of the parameters. Default float32.</param>
 /// <param name="Device">Device of the parameters. Default CPU.</param>
 /// <param name="Seed">Seed of the layer's own generator used to initialise heads (construction and growth).</param>
+/// <param name="NewHeads">Where a grown head's random weights are drawn. Default <see cref="HeadDraw.Auto"/>: the CPU
+/// generator for a CPU layer, on the device for a CUDA layer. The heads present at construction always come from
+/// the CPU generator.</param>
 public sealed record AttentionOptions(
     long DModel,
     long HeadDim = 64,
@@ -24,7 +27,8 @@ public sealed record AttentionOptions(
     bool Bias = true,
     ScalarType DType = ScalarType.Float32,
     Device? Device = null,
-    ulong Seed = 0)
+    ulong Seed = 0,
+    HeadDraw NewHeads = HeadDraw.Auto)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -37,5 +41,6 @@ public sealed record AttentionOptions(
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (DType is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new ArgumentException($"DType must be a floating-point type, got {DType}.", nameof(DType));
+        if (!Enum.IsDefined(NewHeads)) throw new ArgumentOutOfRangeException(nameof(NewHeads), NewHeads, "NewHeads must be Auto, CpuGenerator or OnDevice.");
     }
 }

@@ -162,9 +162,10 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
         using var scope = NewDisposeScope();
         using (no_grad())
         {
-            var inProj = RandomInProj(1);                 // (1, 3, d, d_k)
+            bool onDevice = DrawsOnDevice;
+            var inProj = RandomInProj(1, onDevice);       // (1, 3, d, d_k)
             if (init.Direction is not null) SeedSkewPlane(inProj, init);
-            var outProj = init.ZeroOutput ? zeros(1, HeadDim, DModel) : RandomOutProj(1);
+            var outProj = init.ZeroOutput ? zeros(1, HeadDim, DModel) : RandomOutProj(1, onDevice);
             Append(in_proj_weight, inProj);
             Append(out_proj_weight, outProj);
             if (in_proj_bias is not null) Append(in_proj_bias, zeros(1, 3, HeadDim));
@@ -261,13 +262,23 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
         p.set_(value.contiguous());
     }
 
-    private Tensor RandomInProj(long heads) =>
-        randn(new[] { heads, 3, DModel, HeadDim }, ScalarType.Float64, CPU, generator: _generator)
-            .div_(Math.Sqrt(DModel));                                   // σ_QK = σ_V = 1/√d [ref-code]
+    private Tensor RandomInProj(long heads, bool onDevice = false) =>
+        Normals(new[] { heads, 3, DModel, HeadDim }, onDevice).div_(Math.Sqrt(DModel));   // σ_QK = σ_V = 1/√d [ref-code]
 
-    private Tensor RandomOutProj(long heads) =>
-        randn(new[] { heads, HeadDim, DModel }, ScalarType.Float64, CPU, generator: _generator)
-            .div_(Math.Sqrt(HeadDim));                                  // σ_O = 1/√d_v [ref-code]
+    private Tensor RandomOutProj(long heads, bool onDevice = false) =>
+        Normals(new[] { heads, HeadDim, DModel }, onDevice).div_(Math.Sqrt(HeadDim));     // σ_O = 1/√d_v [ref-code]
+
+    /// <summary>Whether a grown head is drawn on the layer's device (<see cref="AttentionOptions.NewHeads"/>).</summary>
+    private bool DrawsOnDevice => Options.NewHeads == HeadDraw.OnDevice || (Options.NewHeads == HeadDraw.Auto && Device.type != DeviceType.CPU);
+
+    /// <summary>Float64 standard normals: from the CPU generator, or on the layer's device from one seed the generator
+    /// gives (so the generator's state, which checkpoints keep, still decides every draw).</summary>
+    private Tensor Normals(long[] shape, bool onDevice)
+    {
+        if (!onDevice) return randn(shape, ScalarType.Float64, CPU, generator: _generator);
+        using var seed = randint(0, long.MaxValue, new long[] { 1 }, ScalarType.Int64, CPU, generator: _generator);
+        return CounterNormals.Draw(shape, (ulong)seed.item<long>(), Device);
+    }
 
     /// <summary>q₀ = a·u, k₀ = a·v, q₁ = −a·v, k₁ = a·u ⇒ W_Q W_Kᵀ ∋ a²(u vᵀ − v uᵀ), a pure skew rank-2 term.</summary>
     private void SeedSkewPlane(Tensor inProj, HeadInit init)

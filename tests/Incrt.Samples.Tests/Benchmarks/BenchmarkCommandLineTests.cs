@@ -29,7 +29,7 @@ public class BenchmarkCommandLineTests
     public void Every_option_maps_to_its_setting()
     {
         var s = Parse("--tiny", "--case", "train,surgery", "--case", "e2e", "--threads", "1,2", "--steps", "50", "--heads", "1,4", "--out", "x", "--device", "cuda:1",
-            "--controllers", "energy,loss", "--d-model", "512,128", "--batch", "64");
+            "--controllers", "energy,loss", "--d-model", "512,128", "--batch", "64", "--data", "dd");
         s.Tiny.Should().BeTrue();
         s.Quick.Should().BeTrue("--tiny implies --quick");
         s.Cases.Should().Equal("train", "surgery", "e2e");
@@ -41,6 +41,7 @@ public class BenchmarkCommandLineTests
         s.Controllers.Should().Equal("energy", "loss");
         s.DModels.Should().Equal(512, 128);
         s.Batch.Should().Be(64);
+        s.Data.Should().Be("dd");
         Parse("--quick").Should().Match<BenchmarkSettings>(q => q.Quick && !q.Tiny);
     }
 
@@ -55,6 +56,7 @@ public class BenchmarkCommandLineTests
     [InlineData("--d-model", "0")]
     [InlineData("--d-model", "512,x")]
     [InlineData("--batch", "0")]
+    [InlineData("--data", "no-such-data-folder")]
     [InlineData("--controllers", "paper")]
     [InlineData("--controllers", "loss,nope")]
     [InlineData("--device", "gpu")]
@@ -81,7 +83,7 @@ public class BenchmarkCommandLineTests
     {
         var help = new StringWriter();
         BenchmarkApp.Run(["--help"], help).Should().Be(0);
-        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--d-model", "--batch", "--controllers", "--device", "--out" })
+        foreach (var option in new[] { "--quick", "--tiny", "--case", "--threads", "--steps", "--heads", "--d-model", "--batch", "--data", "--controllers", "--device", "--out" })
             help.ToString().Should().Contain(option);
         help.ToString().Should().Contain("soak").And.Contain("e2e");
     }
