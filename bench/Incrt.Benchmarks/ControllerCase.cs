@@ -11,11 +11,17 @@ namespace Incrt.Benchmarks;
 internal static class ControllerCase
 {
     /// <summary>Estimator × prune statistic pairs of the energy rows: the paper's online mode, the exact oracle and
-    /// the block solver, each with the default statistic, and LeaveOneOut (H batched eigvalsh).</summary>
-    private static readonly (EstimatorMode Mode, PruneStatistic Prune)[] EnergyConfigs =
+    /// the block solver, each with the default statistic, and LeaveOneOut read by Lanczos (default) and by the dense oracle (H batched eigvalsh).</summary>
+    /// <remarks>Useful = θ_w tiny instead of huge: every head's leave-one-out λmax is above it (the state of a layer whose
+    /// heads all earn their place), which the Lanczos reading decides early; otherwise every head is redundant and is
+    /// read to full precision (its worst case). MaxHeads = H blocks growth either way.</remarks>
+    private static readonly (EstimatorMode Mode, PruneStatistic Prune, LeaveOneOutSolver Solver, bool Useful)[] EnergyConfigs =
     {
-        (EstimatorMode.Online, PruneStatistic.Reference), (EstimatorMode.Exact, PruneStatistic.Reference),
-        (EstimatorMode.Block, PruneStatistic.Reference), (EstimatorMode.Exact, PruneStatistic.LeaveOneOut),
+        (EstimatorMode.Online, PruneStatistic.Reference, default, false), (EstimatorMode.Exact, PruneStatistic.Reference, default, false),
+        (EstimatorMode.Block, PruneStatistic.Reference, default, false),
+        (EstimatorMode.Online, PruneStatistic.LeaveOneOut, LeaveOneOutSolver.Lanczos, false),
+        (EstimatorMode.Online, PruneStatistic.LeaveOneOut, LeaveOneOutSolver.Lanczos, true),
+        (EstimatorMode.Exact, PruneStatistic.LeaveOneOut, LeaveOneOutSolver.Dense, false),
     };
 
     public static CaseResult Measure(BenchOptions o)
@@ -34,8 +40,8 @@ internal static class ControllerCase
                 foreach (var name in o.ControllerNames)
                     met &= BenchControllers.IsLoss(name) ? LossAware(o, result, d, t, h, name) : Energy(o, result, d, t, h);
         result.TargetMet = met;
-        result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge, φ_g tiny and an endless leave-one-out window, so every call " +
-            "measures fully and never changes the layer; amortised = call / (5 × step). loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads " +
+        result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge (\"heads useful\": tiny), φ_g tiny, an endless leave-one-out window and MaxHeads = H, so every call " +
+            "measures fully and never changes the layer; amortised = call / (5 × step); LeaveOneOut (Lanczos) decides a head whose λmax without it is above the boundary early, and reads a redundant one to 1e-9. loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads " +
             "and checks that find nothing to act on space out up to MaxPruneEverySteps = 3200 steps; loss-every: a check every PruneEverySteps; loss-unbounded: that and all H heads masked) with its " +
             "growth verdicts vetoed and UsefulAbsolute = UsefulFraction = 0, probe = mean squared distance of the layer's output to its output at the run's start " +
             $"on {new TrainerOptions().ProbeExamples} examples in batches of B, so masking any head raises it: every check finds every head useful and changes nothing (the state a run can stay in: " +
@@ -49,14 +55,14 @@ internal static class ControllerCase
     private static bool Energy(BenchOptions o, CaseResult result, long d, long t, int h)
     {
         bool met = true;
-        foreach (var (mode, prune) in EnergyConfigs)
+        foreach (var (mode, prune, solver, useful) in EnergyConfigs)
         {
             using var step = new IncrtStep(d, h, d / h, o.B, t, maxHeads: h);
             step.Run();
             // θ_w huge → never grows; φ_g tiny and an endless leave-one-out window → never prunes: every call does the full measurement.
             var options = ControllerPresets.Energy with
             {
-                Interval = 1, ThetaW = 1e30, PhiG = 1e-300, Prune = prune, LeaveOneOutWindow = int.MaxValue,
+                Interval = 1, ThetaW = useful ? 1e-30 : 1e30, PhiG = 1e-300, Prune = prune, LeaveOneOutWindow = int.MaxValue, LeaveOneOutSolver = solver,
                 Estimator = new EstimatorOptions { Mode = mode },
             };
             using var controller = new HeadController(new[] { step.Layer }, step.Optimizer, options);
@@ -69,13 +75,16 @@ internal static class ControllerCase
             var p = Harness.Interleaved(Call, step.Run, o.Timing);
             double amortised = p.MedianRatio / 5;
             met &= amortised <= 0.03;
-            result.Add(("d_model", d), ("T", t), ("H", h), ("controller", BenchControllers.Energy), ("mode", mode.ToString()), ("prune stat", prune.ToString()),
+            result.Add(("d_model", d), ("T", t), ("H", h), ("controller", BenchControllers.Energy), ("mode", mode.ToString()), ("prune stat", StatName(prune, solver, useful)),
                 ("call ms", p.MedianA), ("step ms", p.MedianB), ("call/step", p.MedianRatio), ("amortised", amortised), ("≤ 3%", amortised <= 0.03),
                 ("CPU-time amortised", p.MedianCpuRatio / 5));
-            Console.Error.WriteLine($"  controller d={d} T={t} H={h} {mode} {prune}: {p.MedianA:F3} ms vs step {p.MedianB:F3} ms, amortised {amortised:P2} (CPU {p.MedianCpuRatio / 5:P2})");
+            Console.Error.WriteLine($"  controller d={d} T={t} H={h} {mode} {StatName(prune, solver, useful)}: {p.MedianA:F3} ms vs step {p.MedianB:F3} ms, amortised {amortised:P2} (CPU {p.MedianCpuRatio / 5:P2})");
         }
         return met;
     }
+
+    private static string StatName(PruneStatistic prune, LeaveOneOutSolver solver, bool useful) =>
+        prune != PruneStatistic.LeaveOneOut ? prune.ToString() : $"LeaveOneOut ({solver}{(useful ? ", heads useful" : ", heads redundant")})";
 
     private static LossAwareOptions Loss => ControllerPresets.LossAware.LossAware;
 

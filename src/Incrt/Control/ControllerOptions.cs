@@ -188,6 +188,15 @@ public sealed record ControllerOptions
     /// </summary>
     public int LeaveOneOutAgeGuard { get; init; } = 20;
 
+    /// <summary>
+    /// With <see cref="PruneStatistic.LeaveOneOut"/>: how every head's λmax without it is read. Default
+    /// <see cref="Control.LeaveOneOutSolver.Lanczos"/>: through the heads' factors by one batched Lanczos run, certified
+    /// within 1e-7·‖F‖_F of the dense oracle (an uncertified head falls back to it), and a head whose λmax without it is
+    /// already above the redundancy boundary decided after one or two products; <see cref="Control.LeaveOneOutSolver.Dense"/>:
+    /// H eigvalsh of d×d, the oracle, 11–42× a plain call on an H200 at d = 512 (docs/benchmarks.md).
+    /// </summary>
+    public LeaveOneOutSolver LeaveOneOutSolver { get; init; } = LeaveOneOutSolver.Lanczos;
+
     /// <summary>The window of the selected prune statistic: <see cref="LeaveOneOutWindow"/> or <see cref="PruneWindow"/>.</summary>
     internal int EffectivePruneWindow => Prune == PruneStatistic.LeaveOneOut ? LeaveOneOutWindow : PruneWindow;
 

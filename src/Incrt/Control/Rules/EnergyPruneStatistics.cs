@@ -17,7 +17,7 @@ internal static class EnergyPruneStatistics
         var layer = rule.Layer;
         var prune = rule.Options.Prune;
         if (!IsEnergyStatistic(prune)) return Enumerable.Repeat(double.PositiveInfinity, layer.HeadCount).ToArray();
-        if (prune == PruneStatistic.LeaveOneOut) return LeaveOneOutRatios(rule, c, full);
+        if (prune == PruneStatistic.LeaveOneOut) return LeaveOneOutRatios(rule, c, full, reading);
         // Neither statistic forms the per-head d×d forms M_a,h (that cost O(H·d³) per call).
         Tensor s;
         if (prune == PruneStatistic.Reference)
@@ -36,23 +36,29 @@ internal static class EnergyPruneStatistics
     /// reduced operator the way the next call would derive it after the prune. +∞ where no decision is possible:
     /// the last head, or a calibrated θ_w that does not exist yet.
     /// </summary>
-    private static double[] LeaveOneOutRatios(EnergyRule rule, Tensor c, Tensor full)
+    private static double[] LeaveOneOutRatios(EnergyRule rule, Tensor c, Tensor full, SpectrumReading reading)
     {
         var o = rule.Options;
         var layer = rule.Layer;
         int heads = layer.HeadCount;
         if (heads <= 1) return Enumerable.Repeat(double.PositiveInfinity, heads).ToArray();
         var columns = layer.HeadIds.Select(id => rule.ColumnOwners.ToList().IndexOf(id)).ToList();
-        var r = LeaveOneOutEnergy.Compute(c, full, layer.AntisymmetricForms(), rule.Basis, columns,
-            positivePart: o.Thresholds == ThresholdMode.RelativePositive);
+        bool positive = o.Thresholds == ThresholdMode.RelativePositive;
+        bool relative = o.ThetaW is null && ThresholdReference.IsRelative(o.Thresholds);   // θ_w^(−h) from the reduced energy
+        // θ_w^(−h): explicit, relative to the reduced operator's energy, or the calibrated one (null: none yet).
+        double? Theta(double energy) => o.ThetaW
+            ?? (ThresholdReference.IsRelative(o.Thresholds) ? o.ThetaRatio * Math.Max(energy, double.Epsilon) : rule.Thresholds?.ThetaW);
+        var r = o.LeaveOneOutSolver == LeaveOneOutSolver.Dense
+            ? LeaveOneOutEnergy.Compute(c, full, layer.AntisymmetricForms(), rule.Basis, columns, positive)
+            : LeaveOneOutLanczos.Compute(c, full, layer, rule.Basis, columns, reading.UPlus, positive,
+                boundary: (_, energy) => Theta(energy) is { } t ? o.LeaveOneOutRatio * t : double.PositiveInfinity, needEnergy: relative);
         var ratios = new double[heads];
         for (int h = 0; h < heads; h++)
         {
-            double? theta = o.ThetaW
-                ?? (ThresholdReference.IsRelative(o.Thresholds) ? o.ThetaRatio * Math.Max(r.Energy[h], double.Epsilon) : rule.Thresholds?.ThetaW);
+            double? theta = Theta(r.Energy[h]);
             // A non-finite reading becomes NaN so the call is skipped; a θ_w that does not exist yet only means "no
             // decision" (+∞, which the skip check lets through for this statistic).
-            if (!double.IsFinite(r.LambdaMax[h]) || !double.IsFinite(r.Energy[h])) ratios[h] = double.NaN;
+            if (!double.IsFinite(r.LambdaMax[h]) || (relative && !double.IsFinite(r.Energy[h]))) ratios[h] = double.NaN;
             else ratios[h] = theta is { } t ? r.LambdaMax[h] / t : double.PositiveInfinity;
         }
         return ratios;
