@@ -165,9 +165,8 @@ public sealed record ControllerOptions
     /// With <see cref="PruneStatistic.LeaveOneOut"/>: a head is redundant when λmax of the residual operator without it
     /// is at most this fraction of the θ_w that operator would get. Default 1.0 [inferred]: exactly the growth
     /// criterion, so a head is pruned only if, on every call of its window, the layer without it would not have grown a
-    /// head back. Measured on <c>samples/Incrt.SarsCov2</c> voc5 seed 1 (docs/algorithm.md §4): with 1.0 four heads were
-    /// pruned between steps 319 and 544 and test macro-F1 was 1.000 (9 → 6 heads); with 0.8 one head stayed redundant
-    /// long enough only at step 594, six steps before the end, and macro-F1 fell to 0.813. On the synthetic task 1.0
+    /// head back. Measured on <c>samples/Incrt.SarsCov2</c> voc5 seeds 1–3, 600 steps (docs/algorithm.md §4): 1.0 pruned
+    /// 2, 3 and 3 heads (macro-F1 equal on seeds 1 and 3, −0.030 on seed 2), 0.8 none. On the synthetic task 1.0
     /// churns instead (6 prunes, each undone by a later growth) where 0.8 never prunes.
     /// </summary>
     public double LeaveOneOutRatio { get; init; } = 1.0;
