@@ -11,8 +11,10 @@ namespace Incrt.Tests.Build;
 public class PublicSurfaceTests(ITestOutputHelper output)
 {
     /// <summary>Raise only with a reason in the change: 63 at issue 19 (the method, its options, the rule API, checkpoints,
-    /// the training loop).</summary>
-    private const int SurfaceBudget = 63;
+    /// the training loop); 65 at issue 16, two option enums: <c>HeadDraw</c> (a CUDA layer's grown heads drawn on the
+    /// device: the host draw was 4.2 of a 4.9 ms grow on an H200) and <c>LeaveOneOutSolver</c> (the dense oracle kept
+    /// as an option beside the Lanczos reading, as the issue asks).</summary>
+    private const int SurfaceBudget = 65;
 
     private static IEnumerable<string> RepositorySources()
     {
