@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 dev=${INCRT_GPU_DEVICE:-cuda}
 parts=${*:-bench512 surgery estimator e2e sst2 ctl256}
 out=${OUT:-/tmp/gpu-out}; res=/tmp/res
+for part in $parts; do       # every part name checked before anything runs
+  case $part in bench512|surgery|estimator|e2e|sst2|ctl256) ;; *) echo "error: unknown part '$part' (bench512, surgery, estimator, e2e, sst2, ctl256)" >&2; exit 2 ;; esac
+done
 mkdir -p "$out"; rm -rf "$res"; mkdir -p "$res"
 run="bash .gpu/gpu-run.sh"
 q=""; sq=""; [ "${INCRT_GPU_TINY:-}" = 1 ] && { q="--tiny"; sq="--quick"; }
@@ -42,7 +45,6 @@ for part in $parts; do
                step sst-on 90 $run Incrt.Sst2 --device "$dev" --progress plain --data .gpu/data --seed 1 $sq --out "$res/sst-on"
                rm -f "$res"/sst-*/model.incrt; pack ;;
     ctl256)    step ctl256 120 $bench --case controller --out "$res/bc" ;;
-    *) echo "error: unknown part '$part' (bench512, surgery, estimator, e2e, sst2, ctl256)" >&2; exit 2 ;;
   esac
 done
 cat "$res/steps.txt"

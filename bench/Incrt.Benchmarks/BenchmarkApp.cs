@@ -42,8 +42,9 @@ public static class BenchmarkApp
             return SampleCommandLine.UsageErrorExitCode;
         }
         BenchDevice.Current = device;
+        var cases = settings.Cases.Count > 0 ? settings.Cases.ToList() : AllCases.ToList();
         string? dataFolder = null;
-        if (settings.Cases.Count == 0 || settings.Cases.Contains("e2e"))
+        if (cases.Contains("e2e"))
         {
             try { dataFolder = DataPaths.Resolve(settings.Data); }           // before any case runs: a missing folder is a usage error
             catch (IOException e)
@@ -54,7 +55,6 @@ public static class BenchmarkApp
         }
         bool quick = settings.Quick, tiny = settings.Tiny;
         string outDir = settings.Out;
-        var cases = settings.Cases.Count > 0 ? settings.Cases.ToList() : AllCases.ToList();
         var threads = settings.Threads.ToList();
         int? soakSteps = settings.SoakSteps;
         int[]? heads = settings.Heads;

@@ -41,7 +41,8 @@ internal static class ControllerCase
                     met &= BenchControllers.IsLoss(name) ? LossAware(o, result, d, t, h, name) : Energy(o, result, d, t, h);
         result.TargetMet = met;
         result.Note = "energy rows: one acting call (Interval = 5) with θ_w huge (\"heads useful\": tiny), φ_g tiny, an endless leave-one-out window and MaxHeads = H, so every call " +
-            "measures fully and never changes the layer; amortised = call / (5 × step); LeaveOneOut (Lanczos) decides a head whose λmax without it is above the boundary early, and reads a redundant one to 1e-9. loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads " +
+            "measures fully and never changes the layer; amortised = call / (5 × step); LeaveOneOut (Lanczos) decides a head whose λmax without it is above the boundary early, " +
+            $"and reads a redundant one to {LeaveOneOutLanczos.Tolerance:G1}·‖F‖_F. loss rows: ControllerPresets.LossAware (a check masks min(H, PruneProbeHeads = 4) heads " +
             "and checks that find nothing to act on space out up to MaxPruneEverySteps = 3200 steps; loss-every: a check every PruneEverySteps; loss-unbounded: that and all H heads masked) with its " +
             "growth verdicts vetoed and UsefulAbsolute = UsefulFraction = 0, probe = mean squared distance of the layer's output to its output at the run's start " +
             $"on {new TrainerOptions().ProbeExamples} examples in batches of B, so masking any head raises it: every check finds every head useful and changes nothing (the state a run can stay in: " +

@@ -56,17 +56,11 @@ internal static class LeaveOneOutEnergy
 
         // P⊥_h = I − Q_h Q_hᵀ with h's column dropped = P⊥ + q_j q_jᵀ (columns are orthonormal).
         var p = eye(d, dtype: c.dtype, device: c.device);
-        var returned = zeros(new[] { heads, d }, dtype: c.dtype, device: c.device);    // row h: q_j of head h, or 0
+        var returned = ReturnedColumns(basis, columnOfHead, heads, c);
         if (basis.Count > 0)
         {
             var q = basis.Matrix.to(c.dtype, c.device);
             p = p - q.matmul(q.t());
-            for (int h = 0; h < heads; h++)
-            {
-                int j = columnOfHead[h];
-                if (j >= basis.Count) throw new ArgumentException($"Head {h} owns column {j}, but Q has {basis.Count} columns.", nameof(columnOfHead));
-                if (j >= 0) returned[h] = q.select(1, j);
-            }
         }
         var projectors = p.unsqueeze(0) + returned.unsqueeze(2).matmul(returned.unsqueeze(1)); // (H, d, d)
         var a = projectors.matmul(reduced).matmul(projectors);
@@ -76,6 +70,23 @@ internal static class LeaveOneOutEnergy
         var lambdaHost = both[0].data<double>().ToArray();
         var energyHost = both[1].data<double>().ToArray();
         return new LeaveOneOutReading(lambdaHost, energyHost);
+    }
+
+    /// <summary>Row h: the basis column q_j head h owns (it returns to the complement when h is left out), or 0; (H, d) in
+    /// <paramref name="like"/>'s dtype and device.</summary>
+    /// <exception cref="ArgumentException">A head owns a column the basis does not have.</exception>
+    internal static Tensor ReturnedColumns(CapturedBasis basis, IReadOnlyList<int> columnOfHead, long heads, Tensor like)
+    {
+        var returned = zeros(new[] { heads, basis.Dimension }, dtype: like.dtype, device: like.device);
+        if (basis.Count == 0) return returned;
+        var q = basis.Matrix.to(like.dtype, like.device);
+        for (int h = 0; h < heads; h++)
+        {
+            int j = columnOfHead[h];
+            if (j >= basis.Count) throw new ArgumentException($"Head {h} owns column {j}, but Q has {basis.Count} columns.", nameof(columnOfHead));
+            if (j >= 0) returned[h] = q.select(1, j);
+        }
+        return returned;
     }
 
     /// <summary>‖A₊,h‖_F of a batch (H, d, d) of symmetric operators. Like the λmax above it expects finite input: the

@@ -43,13 +43,13 @@ internal static class LeaveOneOutLanczos
     /// <param name="start">The layer's top eigenvector u+ of P⊥ F P⊥ (d), the warm start; null = a fixed draw.</param>
     /// <param name="positivePart">‖A₊‖_F needs whole spectra: the dense oracle answers.</param>
     /// <param name="needEnergy">False: skip ‖F − S_h‖_F (an explicit or calibrated θ_w does not use it); Energy is NaN.</param>
-    /// <param name="boundary">Optional: for head h and its reduced energy, the λmax at or below which h counts as
+    /// <param name="boundary">Optional: for a head's reduced energy ‖F − S_h‖_F, the λmax at or below which h counts as
     /// redundant (+∞ when no decision is possible). A head whose Ritz value — a lower bound of its λmax — already
     /// exceeds it is decided (not redundant) and stops early, its LambdaMax then being that lower bound; every other
     /// head is read to <see cref="Tolerance"/>, so the redundant heads' statistics, which choose the head to prune,
     /// are exact. Null: every head to <see cref="Tolerance"/>.</param>
     public static LeaveOneOutReading Compute(Tensor covariance, Tensor fullOperator, GrowableMultiHeadAttention layer, CapturedBasis basis,
-        IReadOnlyList<int> columnOfHead, IReadOnlyList<double>? start, bool positivePart = false, Func<int, double, double>? boundary = null,
+        IReadOnlyList<int> columnOfHead, IReadOnlyList<double>? start, bool positivePart = false, Func<double, double>? boundary = null,
         bool needEnergy = true)
     {
         ArgumentNullException.ThrowIfNull(covariance);
@@ -74,7 +74,7 @@ internal static class LeaveOneOutLanczos
             ? ReducedNorms(f, wqk.narrow(2, 0, dk), wqk.narrow(2, dk, dk), cqk.narrow(2, 0, dk), cqk.narrow(2, dk, dk))
                 .to(ScalarType.Float64).cpu().data<double>().ToArray()
             : Enumerable.Repeat(double.NaN, (int)heads).ToArray();
-        var bounds = Enumerable.Range(0, (int)heads).Select(h => boundary?.Invoke(h, energyHost[h]) ?? double.NaN).ToArray();
+        var bounds = energyHost.Select(e => boundary?.Invoke(e) ?? double.NaN).ToArray();
         var projector = Projector.Of(basis, columnOfHead, heads, c);
         using var order = tensor(new long[] { 3, 2, 1, 0 }, device: c.device);
         using var signs = tensor(new[] { -0.25, 0.25, 0.25, -0.25 }, c.dtype, c.device).view(1, 4, 1);
@@ -222,20 +222,9 @@ internal static class LeaveOneOutLanczos
         /// <summary>Columns of the common basis (the reduced operators' guaranteed null directions, minus one).</summary>
         public int Rank { get; }
 
-        public static Projector Of(CapturedBasis basis, IReadOnlyList<int> columnOfHead, long heads, Tensor like)
-        {
-            long d = like.shape[0];
-            var returned = zeros(new[] { heads, d }, like.dtype, like.device);
-            if (basis.Count == 0) return new Projector(null, returned, 0);
-            var q = basis.Matrix.to(like.dtype, like.device);
-            for (int h = 0; h < heads; h++)
-            {
-                int j = columnOfHead[h];
-                if (j >= basis.Count) throw new ArgumentException($"Head {h} owns column {j}, but Q has {basis.Count} columns.", nameof(columnOfHead));
-                if (j >= 0) returned[h] = q.select(1, j);
-            }
-            return new Projector(q, returned, basis.Count);
-        }
+        public static Projector Of(CapturedBasis basis, IReadOnlyList<int> columnOfHead, long heads, Tensor like) =>
+            new(basis.Count == 0 ? null : basis.Matrix.to(like.dtype, like.device),
+                LeaveOneOutEnergy.ReturnedColumns(basis, columnOfHead, heads, like), basis.Count);
 
         public Tensor Apply(Tensor x)
         {

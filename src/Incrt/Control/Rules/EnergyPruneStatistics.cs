@@ -46,12 +46,11 @@ internal static class EnergyPruneStatistics
         bool positive = o.Thresholds == ThresholdMode.RelativePositive;
         bool relative = o.ThetaW is null && ThresholdReference.IsRelative(o.Thresholds);   // θ_w^(−h) from the reduced energy
         // θ_w^(−h): explicit, relative to the reduced operator's energy, or the calibrated one (null: none yet).
-        double? Theta(double energy) => o.ThetaW
-            ?? (ThresholdReference.IsRelative(o.Thresholds) ? o.ThetaRatio * Math.Max(energy, double.Epsilon) : rule.Thresholds?.ThetaW);
+        double? Theta(double energy) => o.ThetaW ?? (relative ? o.ThetaRatio * Math.Max(energy, double.Epsilon) : rule.Thresholds?.ThetaW);
         var r = o.LeaveOneOutSolver == LeaveOneOutSolver.Dense
             ? LeaveOneOutEnergy.Compute(c, full, layer.AntisymmetricForms(), rule.Basis, columns, positive)
             : LeaveOneOutLanczos.Compute(c, full, layer, rule.Basis, columns, reading.UPlus, positive,
-                boundary: (_, energy) => Theta(energy) is { } t ? o.LeaveOneOutRatio * t : double.PositiveInfinity, needEnergy: relative);
+                boundary: energy => Theta(energy) is { } t ? o.LeaveOneOutRatio * t : double.PositiveInfinity, needEnergy: relative);
         var ratios = new double[heads];
         for (int h = 0; h < heads; h++)
         {
