@@ -3,13 +3,15 @@
 # Issue 16's GPU measurements as one prepared script for a lent CUDA machine (docs/benchmarks.md, "GPU (CUDA)").
 # Before: on the CPU machine, `eng/gpu-pack.sh` (writes .gpu/) and `mkdir -p .gpu/data && cp -r ../shared/data/sst2 .gpu/data/`;
 # send the checkout with .gpu/ (about 45 MB). On the GPU machine, from the checkout root: `bash eng/gpu-session.sh`.
-# Parts (default: all, in this order; each has its own time limit and its output is packed as soon as it ends):
+# Parts (default: the first six, in this order; each has its own time limit and its output is packed as soon as it ends):
 #   bench512  surgery, controller and train at issue 16's CUDA configuration (d = 512, B = 64)
 #   surgery   surgery at d = 512 and 256
 #   estimator the spectral read alone (Block vs Exact), d = 160, 256, 512
 #   e2e       the SST-2 e2e case, controller on/off
 #   sst2      the SST-2 sample, fixed one head (off) then the default (on), seed 1
 #   ctl256    the controller case at the CPU tables' d = 256, B = 32
+#   ctl512    the controller case alone at issue 16's CUDA configuration (d = 512, B = 64)
+#   soak      10,000 training steps with a grow or prune every 50 (memory drift on the device, NaN injection)
 # Writes $OUT/res.tgz (or /tmp/gpu-out/res.tgz): each part's log, the bench JSON and the samples' results.json.
 # INCRT_GPU_DEVICE=cpu with PYTHONPATH naming a stand-in torch (eng/gpu-standin-check.sh) dry-runs it here; add --tiny
 # through INCRT_GPU_TINY=1.
@@ -19,7 +21,7 @@ dev=${INCRT_GPU_DEVICE:-cuda}
 parts=${*:-bench512 surgery estimator e2e sst2 ctl256}
 out=${OUT:-/tmp/gpu-out}; res=/tmp/res
 for part in $parts; do       # every part name checked before anything runs
-  case $part in bench512|surgery|estimator|e2e|sst2|ctl256) ;; *) echo "error: unknown part '$part' (bench512, surgery, estimator, e2e, sst2, ctl256)" >&2; exit 2 ;; esac
+  case $part in bench512|surgery|estimator|e2e|sst2|ctl256|ctl512|soak) ;; *) echo "error: unknown part '$part' (bench512, surgery, estimator, e2e, sst2, ctl256, ctl512, soak)" >&2; exit 2 ;; esac
 done
 mkdir -p "$out"; rm -rf "$res"; mkdir -p "$res"
 run="bash .gpu/gpu-run.sh"
@@ -45,6 +47,8 @@ for part in $parts; do
                step sst-on 90 $run Incrt.Sst2 --device "$dev" --progress plain --data .gpu/data --seed 1 $sq --out "$res/sst-on"
                rm -f "$res"/sst-*/model.incrt; pack ;;
     ctl256)    step ctl256 120 $bench --case controller --out "$res/bc" ;;
+    ctl512)    step ctl512 150 $bench --case controller --d-model 512 --batch 64 --out "$res/bc512" ;;
+    soak)      step soak 150 $bench --case soak --out "$res/bsoak" ;;
   esac
 done
 cat "$res/steps.txt"

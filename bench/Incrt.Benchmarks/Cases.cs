@@ -128,8 +128,7 @@ internal static class Cases
                 double c = Harness.TimeOnce(() =>
                 {
                     using var scope = NewDisposeScope();
-                    CounterNormals.Draw(new[] { 1, 3, d, dk }, (ulong)i, BenchDevice.Current).to(ScalarType.Float32);
-                    CounterNormals.Draw(new[] { 1, dk, d }, (ulong)i + 1, BenchDevice.Current).to(ScalarType.Float32);
+                    CounterNormals.Draw(new[] { 4 * d * dk }, (ulong)i, BenchDevice.Current).to(ScalarType.Float32);   // W_QKV and W_O in one draw, as AddHead does
                 });
                 if (i >= 3) { grow.Add(g); prune.Add(p); layerOnly.Add(l); draw.Add(r); counterDraw.Add(c); }   // first three are warm-up
             }

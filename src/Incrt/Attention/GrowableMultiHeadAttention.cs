@@ -162,10 +162,8 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
         using var scope = NewDisposeScope();
         using (no_grad())
         {
-            bool onDevice = DrawsOnDevice;
-            var inProj = RandomInProj(1, onDevice);       // (1, 3, d, d_k)
+            var (inProj, outProj) = RandomHead(init.ZeroOutput);     // (1, 3, d, d_k), (1, d_k, d)
             if (init.Direction is not null) SeedSkewPlane(inProj, init);
-            var outProj = init.ZeroOutput ? zeros(1, HeadDim, DModel) : RandomOutProj(1, onDevice);
             Append(in_proj_weight, inProj);
             Append(out_proj_weight, outProj);
             if (in_proj_bias is not null) Append(in_proj_bias, zeros(1, 3, HeadDim));
@@ -262,22 +260,28 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
         p.set_(value.contiguous());
     }
 
-    private Tensor RandomInProj(long heads, bool onDevice = false) =>
-        Normals(new[] { heads, 3, DModel, HeadDim }, onDevice).div_(Math.Sqrt(DModel));   // σ_QK = σ_V = 1/√d [ref-code]
+    private Tensor RandomInProj(long heads) =>
+        randn(new[] { heads, 3, DModel, HeadDim }, ScalarType.Float64, CPU, generator: _generator).div_(Math.Sqrt(DModel));   // σ_QK = σ_V = 1/√d [ref-code]
 
-    private Tensor RandomOutProj(long heads, bool onDevice = false) =>
-        Normals(new[] { heads, HeadDim, DModel }, onDevice).div_(Math.Sqrt(HeadDim));     // σ_O = 1/√d_v [ref-code]
+    private Tensor RandomOutProj(long heads) =>
+        randn(new[] { heads, HeadDim, DModel }, ScalarType.Float64, CPU, generator: _generator).div_(Math.Sqrt(HeadDim));    // σ_O = 1/√d_v [ref-code]
 
     /// <summary>Whether a grown head is drawn on the layer's device (<see cref="AttentionOptions.NewHeads"/>).</summary>
     private bool DrawsOnDevice => Options.NewHeads == HeadDraw.OnDevice || (Options.NewHeads == HeadDraw.Auto && Device.type != DeviceType.CPU);
 
-    /// <summary>Float64 standard normals: from the CPU generator, or on the layer's device from one seed the generator
-    /// gives (so the generator's state, which checkpoints keep, still decides every draw).</summary>
-    private Tensor Normals(long[] shape, bool onDevice)
+    /// <summary>One grown head's float64 projections: from the CPU generator, or on the layer's device in one counter
+    /// draw from one seed the generator gives (so the generator's state, which checkpoints keep, still decides every
+    /// draw, and a CUDA grow is a few dozen kernels).</summary>
+    private (Tensor In, Tensor Out) RandomHead(bool zeroOutput)
     {
-        if (!onDevice) return randn(shape, ScalarType.Float64, CPU, generator: _generator);
+        if (!DrawsOnDevice)
+            return (RandomInProj(1), zeroOutput ? zeros(1, HeadDim, DModel) : RandomOutProj(1));
+        long nIn = 3 * DModel * HeadDim, nOut = zeroOutput ? 0 : HeadDim * DModel;
         using var seed = randint(0, long.MaxValue, new long[] { 1 }, ScalarType.Int64, CPU, generator: _generator);
-        return CounterNormals.Draw(shape, (ulong)seed.item<long>(), Device);
+        var z = CounterNormals.Draw(new[] { nIn + nOut }, (ulong)seed.item<long>(), Device);
+        var inProj = z.narrow(0, 0, nIn).view(1, 3, DModel, HeadDim).div_(Math.Sqrt(DModel));
+        var outProj = zeroOutput ? zeros(1, HeadDim, DModel) : z.narrow(0, nIn, nOut).view(1, HeadDim, DModel).div_(Math.Sqrt(HeadDim));
+        return (inProj, outProj);
     }
 
     /// <summary>q₀ = a·u, k₀ = a·v, q₁ = −a·v, k₁ = a·u ⇒ W_Q W_Kᵀ ∋ a²(u vᵀ − v uᵀ), a pure skew rank-2 term.</summary>

@@ -137,6 +137,9 @@ internal static class LeaveOneOutLanczos
         var basis = zeros(new[] { heads, steps + 1, d }, v0.dtype, v0.device);    // rows written in place, never re-stacked
         basis.select(1, 0).copy_(v0);
         var alphas = new List<Tensor>(); var betas = new List<Tensor>();
+        var alphaHost = new double[heads][]; var betaHost = new double[heads][];   // T's entries, read at checks
+        for (int h = 0; h < heads; h++) { alphaHost[h] = new double[steps]; betaHost[h] = new double[steps]; }
+        int onHost = 0;
         var lambda = new double[heads];
         var certified = new bool[heads];
         double tolerance = Tolerance * Math.Max(scale, double.Epsilon);
@@ -154,22 +157,22 @@ internal static class LeaveOneOutLanczos
             bool last = j == steps - 1;
             if (last || IsCheck(j + 1))
             {
-                // Only the rows still open are decomposed (a decided row's tridiagonal is never read again).
-                var open = Enumerable.Range(0, (int)heads).Where(h => !certified[h]).Select(h => (long)h).ToArray();
-                var (theta, residual) = TopRitz(alphas, betas, open);
-                var thetaOpen = theta.cpu().data<double>().ToArray();
-                var residualOpen = residual.cpu().data<double>().ToArray();
-                var thetaHost = new double[heads]; var residualHost = new double[heads];
-                for (int i = 0; i < open.Length; i++) { thetaHost[open[i]] = thetaOpen[i]; residualHost[open[i]] = residualOpen[i]; }
+                onHost = ReadTridiagonals(alphas, betas, onHost, alphaHost, betaHost);
+                var thetaHost = new double[heads];
                 for (int h = 0; h < heads; h++)
                 {
                     if (certified[h]) continue;
+                    // Only the rows still open are solved (a decided row's tridiagonal is never read again).
+                    var ritz = TridiagonalTop.Compute(alphaHost[h], betaHost[h], j + 1);
+                    if (ritz is not { } top) { thetaHost[h] = double.NaN; continue; }
+                    thetaHost[h] = top.Theta;
+                    double residual = Math.Abs(betaHost[h][j] * top.LastComponent);
                     // θ ≤ λmax always (a Rayleigh quotient): θ above the boundary decides "not redundant" for good.
                     // No boundary at all (+∞: no θ_w yet) needs no precision either.
-                    if (residualHost[h] <= tolerance || thetaHost[h] > bounds[h] || double.IsPositiveInfinity(bounds[h]))
+                    if (residual <= tolerance || top.Theta > bounds[h] || double.IsPositiveInfinity(bounds[h]))
                     {
                         certified[h] = true;
-                        lambda[h] = thetaHost[h];
+                        lambda[h] = top.Theta;
                     }
                 }
                 if (certified.All(x => x)) break;
@@ -185,6 +188,7 @@ internal static class LeaveOneOutLanczos
                 fresh = fresh - fresh.unsqueeze(1).matmul(qt).matmul(q).squeeze(1);
                 w = where(tiny.unsqueeze(1), fresh, w);
                 betas[^1] = where(tiny, zeros_like(b), b).MoveToOuterDisposeScope();
+                onHost = Math.Min(onHost, j);                                    // the host copy of this β is stale
                 b = where(tiny, w.norm(1), b);
             }
             basis.select(1, j + 1).copy_(w / b.clamp_min(1e-300).unsqueeze(1));
@@ -192,23 +196,19 @@ internal static class LeaveOneOutLanczos
         return (lambda, certified);
     }
 
-    /// <summary>Largest eigenvalue of each row's tridiagonal T_m and its residual |β_m · s_m|.</summary>
-    private static (Tensor Theta, Tensor Residual) TopRitz(List<Tensor> alphas, List<Tensor> betas, long[] rows)
+    /// <summary>Copies the α and β of the steps not yet on the host (one transfer each) and returns the new count.</summary>
+    private static int ReadTridiagonals(List<Tensor> alphas, List<Tensor> betas, int onHost, double[][] alphaHost, double[][] betaHost)
     {
-        int m = alphas.Count;
-        using var index = tensor(rows, device: alphas[0].device);
-        var a = stack(alphas, 1).index_select(0, index);                      // (rows, m)
-        var b = stack(betas, 1).index_select(0, index);
-        var t = diag_embed(a);
-        if (m > 1)
+        int count = alphas.Count - onHost;
+        if (count == 0) return onHost;
+        var a = stack(alphas.GetRange(onHost, count), 1).cpu().data<double>().ToArray();    // (H, count), row-major
+        var b = stack(betas.GetRange(onHost, count), 1).cpu().data<double>().ToArray();
+        for (int h = 0; h < alphaHost.Length; h++)
         {
-            var off = diag_embed(b.narrow(1, 0, m - 1), offset: 1);
-            t = t + off + off.transpose(1, 2);
+            Array.Copy(a, h * count, alphaHost[h], onHost, count);
+            Array.Copy(b, h * count, betaHost[h], onHost, count);
         }
-        var (values, vectors) = linalg.eigh(t);                                 // ascending
-        var theta = values.select(1, m - 1);
-        var lastComponent = vectors.select(2, m - 1).select(1, m - 1);           // s_m of the top Ritz vector
-        return (theta, (b.select(1, m - 1) * lastComponent).abs());
+        return alphas.Count;
     }
 
     /// <summary>P⊥_h = I − Q Qᵀ + q_j q_jᵀ for every head h (q_j: the column h owns, else 0), applied to rows.</summary>

@@ -36,6 +36,21 @@ public class HeadDrawTests
     }
 
     [Fact]
+    public void An_odd_sized_counter_draw_is_the_prefix_of_the_next_even_one_and_one_hash_feeds_two_independent_normals()
+    {
+        using var scope = NewDisposeScope();
+        var odd = CounterNormals.Draw(new long[] { 3, 333 }, seed: 7, CPU);
+        var even = CounterNormals.Draw(new long[] { 1000 }, seed: 7, CPU);
+        odd.shape.Should().Equal(3, 333);
+        Same(odd.flatten(), even.narrow(0, 0, 999)).Should().BeTrue("the pair count is the same, only the last sine is cut");
+        // r·cos θ and r·sin θ of the same hash sit half a draw apart: uncorrelated, and so are their squares.
+        var big = CounterNormals.Draw(new long[] { 200_000 }, seed: 3, CPU);
+        var (c, s) = (big.narrow(0, 0, 100_000), big.narrow(0, 100_000, 100_000));
+        (c * s).mean().item<double>().Should().BeApproximately(0, 0.01);
+        ((c * c - 1) * (s * s - 1)).mean().item<double>().Should().BeApproximately(0, 0.03);
+    }
+
+    [Fact]
     public void Auto_on_the_cpu_draws_grown_heads_from_the_cpu_generator_bit_for_bit()
     {
         using var scope = NewDisposeScope();

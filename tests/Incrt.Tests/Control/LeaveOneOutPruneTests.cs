@@ -131,7 +131,8 @@ public class LeaveOneOutPruneTests
 
         events.Should().NotContain(e => e.Kind == HeadEventKind.Pruned || e.Kind == HeadEventKind.Grew);
         layer.HeadCount.Should().Be(2);
-        controller.LastPruneStatistics(0).Should().OnlyContain(s => Math.Abs(s - 2) < 1e-6);
+        // λ'/θ_w = 2 for each head; the Lanczos reading stops at a lower bound once it is above 1 (decided useful).
+        controller.LastPruneStatistics(0).Should().OnlyContain(s => s > 1 && s < 2 + 1e-6);
         controller.RedundantHeads(0).Should().Be(0);
         controller.IsConverged.Should().BeTrue("sufficient (λmax = 0 ≤ θ_w) and minimal (no redundant head)");
     }
