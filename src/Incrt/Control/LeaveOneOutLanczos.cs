@@ -23,7 +23,7 @@ namespace Incrt.Control;
 internal static class LeaveOneOutLanczos
 {
     /// <summary>Most operator products per head before the dense fallback.</summary>
-    public const int MaxSteps = 64;
+    public const int MaxSteps = 128;
 
     /// <summary>A Ritz value is accepted when its residual ‖A y − θ y‖ is at most this fraction of the operator's
     /// scale (‖F‖_F); the eigenvalue error is then at most that, and in practice its square over the gap (the tests
@@ -43,6 +43,7 @@ internal static class LeaveOneOutLanczos
     /// <param name="start">The layer's top eigenvector u+ of P⊥ F P⊥ (d), the warm start; null = a fixed draw.</param>
     /// <param name="positivePart">‖A₊‖_F needs whole spectra: the dense oracle answers.</param>
     /// <param name="needEnergy">False: skip ‖F − S_h‖_F (an explicit or calibrated θ_w does not use it); Energy is NaN.</param>
+    /// <param name="maxSteps">Products per head before the oracle answers (tests lower it to exercise that path).</param>
     /// <param name="boundary">Optional: for a head's reduced energy ‖F − S_h‖_F, the λmax at or below which h counts as
     /// redundant (+∞ when no decision is possible). A head whose Ritz value — a lower bound of its λmax — already
     /// exceeds it is decided (not redundant) and stops early, its LambdaMax then being that lower bound; every other
@@ -50,7 +51,7 @@ internal static class LeaveOneOutLanczos
     /// are exact. Null: every head to <see cref="Tolerance"/>.</param>
     public static LeaveOneOutReading Compute(Tensor covariance, Tensor fullOperator, GrowableMultiHeadAttention layer, CapturedBasis basis,
         IReadOnlyList<int> columnOfHead, IReadOnlyList<double>? start, bool positivePart = false, Func<double, double>? boundary = null,
-        bool needEnergy = true)
+        bool needEnergy = true, int maxSteps = MaxSteps)
     {
         ArgumentNullException.ThrowIfNull(covariance);
         ArgumentNullException.ThrowIfNull(fullOperator);
@@ -79,14 +80,17 @@ internal static class LeaveOneOutLanczos
         using var order = tensor(new long[] { 3, 2, 1, 0 }, device: c.device);
         using var signs = tensor(new[] { -0.25, 0.25, 0.25, -0.25 }, c.dtype, c.device).view(1, 4, 1);
         var (lambdaHost, certified) = LargestEigenvalues(x => projector.Apply(Reduced(f, w4, projector.Apply(x), order, signs)), projector,
-            StartVectors(start, projector, heads, d, c), f.norm().item<double>(), bounds);
+            StartVectors(start, projector, heads, d, c), f.norm().item<double>(), bounds, maxSteps);
 
         var missing = Enumerable.Range(0, (int)heads).Where(h => !certified[h]).ToArray();
         if (missing.Length > 0)
         {
-            // The oracle for the heads Lanczos could not certify (rare: a flat top of the spectrum).
-            var dense = LeaveOneOutEnergy.Compute(c, f, layer.AntisymmetricForms(), basis, columnOfHead);
-            foreach (var h in missing) lambdaHost[h] = dense.LambdaMax[h];
+            // The oracle, for the heads Lanczos could not certify only (rare: a flat top of the spectrum).
+            using var rows = tensor(missing.Select(h => (long)h).ToArray(), device: wq0.device);
+            var m = wq0.index_select(0, rows).matmul(wk0.index_select(0, rows).transpose(1, 2));   // as AntisymmetricForms
+            var forms = (m - m.transpose(1, 2)) / 2;
+            var dense = LeaveOneOutEnergy.Compute(c, f, forms, basis, missing.Select(h => columnOfHead[h]).ToArray());
+            for (int i = 0; i < missing.Length; i++) lambdaHost[missing[i]] = dense.LambdaMax[i];
         }
         return new LeaveOneOutReading(lambdaHost, energyHost);
     }
@@ -130,11 +134,11 @@ internal static class LeaveOneOutLanczos
     /// <summary>Batched Lanczos with full reorthogonalisation: the largest Ritz value per row and whether its residual
     /// met <see cref="Tolerance"/>.</summary>
     private static (double[] Lambda, bool[] Certified) LargestEigenvalues(Func<Tensor, Tensor> apply, Projector projector, Tensor v0, double scale,
-        double[] bounds)
+        double[] bounds, int maxSteps)
     {
         long heads = v0.shape[0], d = v0.shape[1];
-        int steps = (int)Math.Min(MaxSteps, Math.Max(1, d - projector.Rank + 1));
-        var basis = zeros(new[] { heads, steps + 1, d }, v0.dtype, v0.device);    // rows written in place, never re-stacked
+        int steps = (int)Math.Min(maxSteps, Math.Max(1, d - projector.Rank + 1));
+        var basis = empty(new[] { heads, steps + 1, d }, v0.dtype, v0.device);    // rows written in place before they are read
         basis.select(1, 0).copy_(v0);
         var alphas = new List<Tensor>(); var betas = new List<Tensor>();
         var alphaHost = new double[heads][]; var betaHost = new double[heads][];   // T's entries, read at checks

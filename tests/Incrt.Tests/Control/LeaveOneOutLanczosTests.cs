@@ -61,6 +61,26 @@ public class LeaveOneOutLanczosTests
     }
 
     [Fact]
+    public void Heads_Lanczos_cannot_certify_in_its_step_budget_take_the_oracles_value_and_only_they_are_recomputed()
+    {
+        using var scope = NewDisposeScope();
+        using var k = Build(64, 8, 8, 5, 3);
+        var dense = LeaveOneOutEnergy.Compute(k.C, k.Full, k.Layer.AntisymmetricForms(), k.Basis, k.Columns);
+        double scale = k.Full.norm().item<double>();
+        // Three products cannot read a 64-dimensional spectrum to 1e-7: every head falls back to the oracle.
+        var capped = LeaveOneOutLanczos.Compute(k.C, k.Full, k.Layer, k.Basis, k.Columns, k.UPlus, maxSteps: 3);
+        for (int h = 0; h < 8; h++) capped.LambdaMax[h].Should().BeApproximately(dense.LambdaMax[h], 1e-12 * scale, $"head {h}");
+        // With the boundary deciding half the heads early (their Ritz value is above it), only the rest fall back.
+        double median = dense.LambdaMax.OrderBy(x => x).ElementAt(4);
+        var mixed = LeaveOneOutLanczos.Compute(k.C, k.Full, k.Layer, k.Basis, k.Columns, k.UPlus, boundary: _ => median * 0.999, maxSteps: 3);
+        for (int h = 0; h < 8; h++)
+        {
+            if (dense.LambdaMax[h] <= median * 0.999) mixed.LambdaMax[h].Should().BeApproximately(dense.LambdaMax[h], 1e-12 * scale, $"redundant head {h}");
+            else mixed.LambdaMax[h].Should().BeLessThanOrEqualTo(dense.LambdaMax[h] + 1e-12 * scale, $"head {h}: a Ritz value is a lower bound");
+        }
+    }
+
+    [Fact]
     public void The_positive_part_energy_is_the_dense_oracles()
     {
         using var scope = NewDisposeScope();
