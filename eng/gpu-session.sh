@@ -11,6 +11,7 @@
 #   sst2      the SST-2 sample, fixed one head (off) then the default (on), seed 1
 #   ctl256    the controller case at the CPU tables' d = 256, B = 32
 #   ctl512    the controller case alone at issue 16's CUDA configuration (d = 512, B = 64)
+#   loo512    the energy rows of ctl512 alone at H = 16, 64 (leave-one-out by Lanczos and by the dense oracle)
 #   soak      10,000 training steps with a grow or prune every 50 (memory drift on the device, NaN injection)
 # Writes $OUT/res.tgz (or /tmp/gpu-out/res.tgz): each part's log, the bench JSON and the samples' results.json.
 # INCRT_GPU_DEVICE=cpu with PYTHONPATH naming a stand-in torch (eng/gpu-standin-check.sh) dry-runs it here; add --tiny
@@ -21,7 +22,7 @@ dev=${INCRT_GPU_DEVICE:-cuda}
 parts=${*:-bench512 surgery estimator e2e sst2 ctl256}
 out=${OUT:-/tmp/gpu-out}; res=/tmp/res
 for part in $parts; do       # every part name checked before anything runs
-  case $part in bench512|surgery|estimator|e2e|sst2|ctl256|ctl512|soak) ;; *) echo "error: unknown part '$part' (bench512, surgery, estimator, e2e, sst2, ctl256, ctl512, soak)" >&2; exit 2 ;; esac
+  case $part in bench512|surgery|estimator|e2e|sst2|ctl256|ctl512|loo512|soak) ;; *) echo "error: unknown part '$part' (bench512, surgery, estimator, e2e, sst2, ctl256, ctl512, loo512, soak)" >&2; exit 2 ;; esac
 done
 mkdir -p "$out"; rm -rf "$res"; mkdir -p "$res"
 run="bash .gpu/gpu-run.sh"
@@ -48,6 +49,7 @@ for part in $parts; do
                rm -f "$res"/sst-*/model.incrt; pack ;;
     ctl256)    step ctl256 120 $bench --case controller --out "$res/bc" ;;
     ctl512)    step ctl512 150 $bench --case controller --d-model 512 --batch 64 --out "$res/bc512" ;;
+    loo512)    step loo512 150 $bench --case controller --controllers energy --heads 16,64 --d-model 512 --batch 64 --out "$res/bl512" ;;
     soak)      step soak 150 $bench --case soak --out "$res/bsoak" ;;
   esac
 done
