@@ -104,10 +104,12 @@ internal static class Cases
             long dk = dkMode == "64" ? 64 : Math.Max(2, d / h);
             using var step = new IncrtStep(d, h, dk, 4, 16, maxHeads: 256);
             step.Run();                                                // creates the AdamW moments
+            using var reserved = new IncrtStep(d, h, dk, 4, 16, maxHeads: 256, reserveHeads: true);
+            reserved.Run();
             var rng = new Random(7);
             double[] Dir() => Enumerable.Range(0, (int)d).Select(_ => rng.NextDouble() - 0.5).ToArray();
             var grow = new List<double>(); var prune = new List<double>(); var layerOnly = new List<double>(); var draw = new List<double>();
-            var counterDraw = new List<double>();
+            var counterDraw = new List<double>(); var inRoom = new List<double>();
             using var drawGenerator = new Generator(11);
             for (int i = 0; i < events + 3; i++)
             {
@@ -130,7 +132,12 @@ internal static class Cases
                     using var scope = NewDisposeScope();
                     CounterNormals.Draw(new[] { 4 * d * dk }, (ulong)i, BenchDevice.Current).to(ScalarType.Float32);   // W_QKV and W_O in one draw, as AddHead does
                 });
-                if (i >= 3) { grow.Add(g); prune.Add(p); layerOnly.Add(l); draw.Add(r); counterDraw.Add(c); }   // first three are warm-up
+                // AttentionOptions.ReserveHeads: a grow after a grow writes into the room the first one made (the
+                // first, untimed, allocates it); both are undone untimed, and that prune drops the room again.
+                HeadSurgery.AddHead(reserved.Layer, reserved.Optimizer, init);
+                double gr = Harness.TimeOnce(() => HeadSurgery.AddHead(reserved.Layer, reserved.Optimizer, init));
+                HeadSurgery.RemoveHeads(reserved.Layer, reserved.Optimizer, new[] { h, h + 1 });
+                if (i >= 3) { grow.Add(g); prune.Add(p); layerOnly.Add(l); draw.Add(r); counterDraw.Add(c); inRoom.Add(gr); }   // first three are warm-up
             }
             step.Run();                                                // the layer still trains after surgery
             double perHeadBytes = step.Layer.PerHeadParameters.Sum(p => p.numel() / p.shape[0]) * 4.0;
@@ -139,14 +146,15 @@ internal static class Cases
             if (h == 64) met &= gm <= 2 && pm <= 2;
             result.Add(("d_model", d), ("d_k", dk), ("H", h), ("param MB", mb), ("grow ms", gm), ("prune ms", pm), ("grow ms/MB", gm / mb), ("prune ms/MB", pm / mb),
                 ("grow p90", Percentile(grow, 0.9)), ("prune p90", Percentile(prune, 0.9)),
-                ("layer-only grow ms", Harness.Median(layerOnly)), ("draw ms", Harness.Median(draw)), ("device draw ms", Harness.Median(counterDraw)));
+                ("layer-only grow ms", Harness.Median(layerOnly)), ("draw ms", Harness.Median(draw)), ("device draw ms", Harness.Median(counterDraw)), ("reserved grow ms", Harness.Median(inRoom)));
             Console.Error.WriteLine($"  surgery d={d} d_k={dk} H={h}: grow {gm:F3} ms, prune {pm:F3} ms ({mb:F2} MB)");
         }
         result.TargetMet = met;
         result.Note = "param MB = H × per-head parameter bytes (W_QKV, b_QKV, W_O); the AdamW moments add 2× that. " +
             $"grow uses the layer's default HeadDraw.Auto (on {BenchDevice.Current.type}: {(BenchDevice.Current.type == DeviceType.CPU ? "the CPU generator" : "drawn on the device")}). " +
             "layer-only grow = GrowableMultiHeadAttention.AddHead without resizing optimizer state; draw = one head's CPU float64 normals (W_QKV, W_O) moved to the device; " +
-            "device draw = the same head's normals computed on the device from a counter (CounterNormals, HeadDraw.OnDevice)" + CounterAgreement(ds[0]);
+            "device draw = the same head's normals computed on the device from a counter (CounterNormals, HeadDraw.OnDevice); " +
+            "reserved grow = a grow right after a grow on a layer with AttentionOptions.ReserveHeads (written into the room the first made)" + CounterAgreement(ds[0]);
         return result;
     }
 

@@ -64,9 +64,10 @@ internal abstract class StepWorkload : IDisposable
 /// <summary>INCRT's growable layer.</summary>
 internal sealed class IncrtStep : StepWorkload
 {
-    public IncrtStep(long dModel, int heads, long headDim, long batch, long seq, int maxHeads = 256, ulong seed = 1)
+    public IncrtStep(long dModel, int heads, long headDim, long batch, long seq, int maxHeads = 256, ulong seed = 1, bool reserveHeads = false)
     {
-        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Device: BenchDevice.Current, Seed: seed));
+        Layer = new GrowableMultiHeadAttention(new AttentionOptions(dModel, headDim, heads, Math.Max(maxHeads, heads), Device: BenchDevice.Current, Seed: seed,
+            ReserveHeads: reserveHeads));
         Optimizer = optim.AdamW(Layer.parameters().ToArray(), lr: 1e-4);
         X = Input(batch, seq, dModel, seed);
     }

@@ -17,6 +17,10 @@ namespace Incrt.Attention;
 /// <param name="NewHeads">Where a grown head's random weights are drawn. Default <see cref="HeadDraw.Auto"/>: the CPU
 /// generator for a CPU layer, on the device for a CUDA layer. The heads present at construction always come from
 /// the CPU generator.</param>
+/// <param name="ReserveHeads">Keep spare room behind the per-head parameters and their optimizer moments (about twice
+/// the heads after a grow, at most MaxHeads), so consecutive grows write one head instead of copying all of them.
+/// Default false. Values are identical either way; it trades memory (up to 2× the per-head tensors) for grow time on
+/// the CPU, where a grow is a copy of every head. A prune still copies the heads it keeps.</param>
 public sealed record AttentionOptions(
     long DModel,
     long HeadDim = 64,
@@ -28,7 +32,8 @@ public sealed record AttentionOptions(
     ScalarType DType = ScalarType.Float32,
     Device? Device = null,
     ulong Seed = 0,
-    HeadDraw NewHeads = HeadDraw.Auto)
+    HeadDraw NewHeads = HeadDraw.Auto,
+    bool ReserveHeads = false)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()

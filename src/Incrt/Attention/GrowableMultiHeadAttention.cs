@@ -249,12 +249,24 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
         _generator.set_state(t);
     }
 
-    private void Append(Parameter p, Tensor slice) =>
-        Replace(p, cat(new[] { (Tensor)p, slice.to(p.dtype, p.device) }, 0));
+    /// <summary>Appends one head's slice: into the parameter's spare room with <see cref="AttentionOptions.ReserveHeads"/>
+    /// (<see cref="HeadCapacity"/>), else by a copy of every head.</summary>
+    private void Append(Parameter p, Tensor slice)
+    {
+        if (!Options.ReserveHeads)
+        {
+            Replace(p, cat(new[] { (Tensor)p, slice.to(p.dtype, p.device) }, 0));
+            return;
+        }
+        var grown = HeadCapacity.Append(p, p, slice, Options.MaxHeads);
+        p.grad = null;                                    // a stale gradient of the old shape would break backward
+        p.set_(grown);                                    // a prefix view of the buffer: contiguous, offset 0
+    }
 
     /// <summary>Swaps the storage behind a parameter, keeping the Parameter object and its handle.</summary>
     private static void Replace(Parameter p, Tensor value)
     {
+        HeadCapacity.Forget(p);                           // the new storage has no spare room
         // A stale gradient of the old shape would break the next backward pass.
         p.grad = null;
         p.set_(value.contiguous());
