@@ -56,14 +56,23 @@ public class HeadCapacityTests
         layer.HeadCount.Should().Be(4);
     }
 
-    [Fact]
-    public void Reserved_room_changes_no_value_through_grows_prunes_training_and_a_save_and_load()
+    [Theory]
+    [InlineData("AdamW")]
+    [InlineData("Adam")]
+    [InlineData("SGD")]
+    public void Reserved_room_changes_no_value_through_grows_prunes_training_and_a_save_and_load(string optimizerName)
     {
         using var scope = NewDisposeScope();
         (float[] Weights, float Loss) Run(bool reserve, string path)
         {
             using var layer = new GrowableMultiHeadAttention(new AttentionOptions(DModel: 16, HeadDim: 4, InitialHeads: 1, MaxHeads: 8, Seed: 3, ReserveHeads: reserve));
-            using var optimizer = optim.AdamW(layer.parameters().ToArray(), lr: 1e-2);
+            var parameters = layer.parameters().ToArray();
+            using optim.Optimizer optimizer = optimizerName switch
+            {
+                "AdamW" => optim.AdamW(parameters, lr: 1e-2),
+                "Adam" => optim.Adam(parameters, lr: 1e-2),
+                _ => optim.SGD(parameters, 1e-2, momentum: 0.9),
+            };
             using var g = new Generator(5);
             float loss = 0;
             for (int step = 0; step < 24; step++)
