@@ -18,18 +18,27 @@ public sealed partial class GrowableMultiHeadAttention
     }
 
     /// <summary>Per-head bilinear forms M_h = W_Q,h W_K,hᵀ, (H, d, d), detached.</summary>
-    public Tensor BilinearForms()
+    public Tensor BilinearForms() => BilinearForms(null);
+
+    /// <summary>M_h of the heads at <paramref name="heads"/> (int64 positions on the layer's device; null = all), in that
+    /// order, each computed exactly as in the full batch.</summary>
+    internal Tensor BilinearForms(Tensor? heads)
     {
         using var scope = NewDisposeScope();
         var (wq, wk) = QueryKeyWeights();
+        if (heads is not null) (wq, wk) = (wq.index_select(0, heads), wk.index_select(0, heads));
         return wq.matmul(wk.transpose(1, 2)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-head antisymmetric parts M_a,h = (M_h − M_hᵀ)/2, (H, d, d), detached.</summary>
-    public Tensor AntisymmetricForms()
+    public Tensor AntisymmetricForms() => AntisymmetricForms(null);
+
+    /// <summary>M_a,h of the heads at <paramref name="heads"/> (int64 positions on the layer's device; null = all), in
+    /// that order: (count, d, d), detached, each head's form computed exactly as in the full batch.</summary>
+    internal Tensor AntisymmetricForms(Tensor? heads)
     {
         using var scope = NewDisposeScope();
-        var m = BilinearForms();
+        var m = BilinearForms(heads);
         return ((m - m.transpose(1, 2)) / 2).MoveToOuterDisposeScope();
     }
 

@@ -253,14 +253,9 @@ public sealed partial class GrowableMultiHeadAttention : nn.Module<Tensor, Tenso
     /// (<see cref="HeadCapacity"/>), else by a copy of every head.</summary>
     private void Append(Parameter p, Tensor slice)
     {
-        if (!Options.ReserveHeads)
-        {
-            Replace(p, cat(new[] { (Tensor)p, slice.to(p.dtype, p.device) }, 0));
-            return;
-        }
-        var grown = HeadCapacity.Append(p, p, slice, Options.MaxHeads);
+        var grown = HeadCapacity.Append(p, p, slice, Options);
         p.grad = null;                                    // a stale gradient of the old shape would break backward
-        p.set_(grown);                                    // a prefix view of the buffer: contiguous, offset 0
+        p.set_(grown);                                    // contiguous, offset 0 (a prefix view of the room, if any)
     }
 
     /// <summary>Swaps the storage behind a parameter, keeping the Parameter object and its handle.</summary>

@@ -24,19 +24,21 @@ internal static class HeadCapacity
     private static readonly ConditionalWeakTable<object, Room> Rooms = new();
 
     /// <summary>
-    /// <paramref name="current"/> (heads along dim 0) followed by <paramref name="slice"/> (one head), as a prefix view of
-    /// a storage with spare heads. The caller installs the view (Parameter.set_ or the optimizer's state slot) and, when
-    /// the identity that will be passed next time differs from <paramref name="key"/>, calls <see cref="Track"/>.
+    /// <paramref name="current"/> (heads along dim 0) followed by <paramref name="slice"/> (one head): with
+    /// <see cref="AttentionOptions.ReserveHeads"/> a prefix view of a storage with spare heads, else a fresh copy of both.
+    /// The caller installs the result (Parameter.set_ or the optimizer's state slot) and, when the identity that will be
+    /// passed next time differs from <paramref name="key"/>, calls <see cref="Track"/>.
     /// </summary>
     /// <param name="key">The object that identifies <paramref name="current"/> across calls (the Parameter, whose
     /// object survives set_, or the state tensor installed last time).</param>
     /// <param name="current">The tensor to extend; its values are not modified.</param>
     /// <param name="slice">One head, shape (1, …) matching <paramref name="current"/>'s trailing shape.</param>
-    /// <param name="maxHeads">Cap on the room's head count.</param>
-    public static Tensor Append(object key, Tensor current, Tensor slice, long maxHeads)
+    /// <param name="options">The layer's options: whether room is kept (ReserveHeads) and its cap (MaxHeads).</param>
+    public static Tensor Append(object key, Tensor current, Tensor slice, AttentionOptions options)
     {
-        long heads = current.shape[0];
         var s = slice.to(current.dtype, current.device);
+        if (!options.ReserveHeads) return cat(new[] { current, s }, 0);
+        long heads = current.shape[0], maxHeads = options.MaxHeads;
         var shape = current.shape.ToArray();
         Tensor? buffer = null;
         if (Rooms.TryGetValue(key, out var room) && room.Heads > heads && current.is_contiguous()

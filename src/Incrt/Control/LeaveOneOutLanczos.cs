@@ -87,9 +87,7 @@ internal static class LeaveOneOutLanczos
         {
             // The oracle, for the heads Lanczos could not certify only (rare: a flat top of the spectrum).
             using var rows = tensor(missing.Select(h => (long)h).ToArray(), device: wq0.device);
-            var m = wq0.index_select(0, rows).matmul(wk0.index_select(0, rows).transpose(1, 2));   // as AntisymmetricForms
-            var forms = (m - m.transpose(1, 2)) / 2;
-            var dense = LeaveOneOutEnergy.Compute(c, f, forms, basis, missing.Select(h => columnOfHead[h]).ToArray());
+            var dense = LeaveOneOutEnergy.Compute(c, f, layer.AntisymmetricForms(rows), basis, missing.Select(h => columnOfHead[h]).ToArray());
             for (int i = 0; i < missing.Length; i++) lambdaHost[missing[i]] = dense.LambdaMax[i];
         }
         return new LeaveOneOutReading(lambdaHost, energyHost);

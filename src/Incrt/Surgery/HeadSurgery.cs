@@ -47,13 +47,8 @@ public static class HeadSurgery
             var fresh = moments == NewHeadMoments.WarmStart && slot.WarmStartable
                 ? old.mean(new long[] { 0 }, keepdim: true)
                 : zeros_like(old.narrow(0, 0, 1));
-            if (!layer.Options.ReserveHeads)
-            {
-                Store(slot, old, cat(new[] { old, fresh }, 0));
-                continue;
-            }
-            // Into the moment's spare room when it has some: a grow writes one head, not a copy of every head.
-            var grown = HeadCapacity.Append(old, old, fresh, layer.Options.MaxHeads);
+            // Into the moment's spare room when the layer keeps some (ReserveHeads), else a copy of every head.
+            var grown = HeadCapacity.Append(old, old, fresh, layer.Options);
             HeadCapacity.Track(old, grown);
             Store(slot, old, grown);
         }
