@@ -53,6 +53,7 @@ internal static class Sst2App
         var trialSteps = new Option<int?>("--trial-steps") { Description = "Loss preset: steps a trial head has to become useful before it is withdrawn (default: the preset's, 300)." };
         var pretrainGrow = new Option<bool>("--pretrain-grow") { Description = "Run the controller during pre-training too, on the masked-token loss (needs --pretrain-steps)." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => d.TokenDropout, Description = "Word dropout in training: probability of zeroing a whole token's embedding." };
+        var adversarial = new Option<double>("--adversarial") { DefaultValueFactory = _ => d.Adversarial, Description = "Adversarial training on the token embeddings: norm ε of the table's move along its gradient (TrainerOptions.AdversarialNorm); 0 = off." };
         var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
         var threads = new Option<int>("--threads")
@@ -73,7 +74,7 @@ internal static class Sst2App
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, pretrain, pretrainGrow, probeEvery, pruneEvery, trialSteps, probeExamples, preNorm,
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, adversarial, pretrain, pretrainGrow, probeEvery, pruneEvery, trialSteps, probeExamples, preNorm,
                      seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
@@ -87,7 +88,7 @@ internal static class Sst2App
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), TrialSteps = p.GetValue(trialSteps), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), Adversarial = p.GetValue(adversarial), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), TrialSteps = p.GetValue(trialSteps), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
@@ -117,6 +118,11 @@ internal static class Sst2App
             if (!(s.TokenDropout >= 0 && s.TokenDropout < 1))
             {
                 err.WriteLine(string.Create(Inv, $"error: --token-dropout must be in [0, 1); got {s.TokenDropout}."));
+                return 2;
+            }
+            if (!(s.Adversarial >= 0 && double.IsFinite(s.Adversarial)))
+            {
+                err.WriteLine(string.Create(Inv, $"error: --adversarial must be a finite number ≥ 0 (0 = off); got {s.Adversarial}."));
                 return 2;
             }
             if (s.EmbeddingStd is double std && !(std > 0 && double.IsFinite(std)))
@@ -247,7 +253,7 @@ internal static class Sst2App
             baselines = table,
             data = new { train = data.TrainPath, dev = data.DevPath, trainRows = data.Train.Count, trainRowsInFile = data.TrainRowsInFile, devRows = data.Dev.Count, vocabulary = data.Vocabulary.Count, devUnknownRate = data.DevUnknownRate },
             settings = s,
-            environment = new { device = device.ToString(), threads = get_num_threads(), processors = Environment.ProcessorCount, torch = __version__ },
+            environment = new { device = device.ToString(), threads = get_num_threads(), processors = Environment.ProcessorCount, torch = __version__, cpu = CpuDescription.Current() },
         };
         ResultsFile.Write(Path.Combine(s.Out, "results.json"), results);
         log.WriteLine($"wrote {Path.Combine(s.Out, "results.json")}, training.png{(controllerSummary is null ? "" : ", controller_trace.csv")}, {Sst2Pipeline.CheckpointFile}, {Sst2Pipeline.VocabularyFile}");

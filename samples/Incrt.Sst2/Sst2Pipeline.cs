@@ -110,7 +110,7 @@ internal static class Sst2Pipeline
             {
                 Epochs = s.Epochs, LearningRate = s.LearningRate, WeightDecay = s.WeightDecay, WarmupSteps = WarmupSteps(s, total),
                 ProgressEvery = s.ProgressEvery, EvaluationsPerEpoch = s.EvalsPerEpoch,
-                ProbeExamples = s.ProbeExamples ?? new TrainerOptions().ProbeExamples,
+                ProbeExamples = s.ProbeExamples ?? new TrainerOptions().ProbeExamples, AdversarialNorm = s.Adversarial,
             },
             Controller = fixedHeads is null ? ControllerOptionsFor(s, total) : null,
             Train = train,

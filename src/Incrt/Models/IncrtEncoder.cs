@@ -45,6 +45,9 @@ public sealed class IncrtEncoder : nn.Module<Tensor, Tensor>, IGrowableModel
     /// <summary>The options the encoder was built with.</summary>
     public IncrtModelOptions Options { get; }
 
+    /// <summary>The token embedding table (vocabulary × d); <see cref="Training.TrainerOptions.AdversarialNorm"/> perturbs it.</summary>
+    public Parameter TokenEmbeddings => tok_emb.weight!;
+
     /// <summary>The growable attention layers, first to last.</summary>
     public IReadOnlyList<GrowableMultiHeadAttention> GrowableLayers => blocks.Select(b => b.Attention).ToList();
 

@@ -3,6 +3,7 @@ using Incrt.Attention;
 using Incrt.Control;
 using Incrt.Models;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Incrt.Training;
@@ -45,7 +46,12 @@ public sealed class Trainer
         _options.Validate();
         Optimizer = optimizer ?? optim.AdamW(model.parameters().ToArray(), lr: _options.LearningRate, weight_decay: _options.WeightDecay);
         GrowableLayers = model is IGrowableModel g ? g.GrowableLayers : model.modules().OfType<GrowableMultiHeadAttention>().ToList();
+        if (_options.AdversarialNorm > 0)
+            _adversarialTable = model.modules().OfType<IncrtEncoder>().FirstOrDefault()?.TokenEmbeddings
+                ?? throw new ArgumentException($"TrainerOptions.AdversarialNorm = {_options.AdversarialNorm} perturbs the token embeddings of an IncrtEncoder, and the model has none.", nameof(options));
     }
+
+    private readonly Parameter? _adversarialTable;
 
     /// <summary>The optimizer (pass it to <see cref="HeadController"/> so head changes resize its state).</summary>
     public optim.Optimizer Optimizer { get; }
@@ -165,6 +171,7 @@ public sealed class Trainer
             return value;
         }
         loss.backward();
+        if (_adversarialTable is not null) AdversarialBackward(batch);
         // The global gradient norm (clipping when enabled); a non-finite norm means a NaN/Inf gradient somewhere:
         // skip the update so it never reaches the weights or the optimizer moments.
         double norm = nn.utils.clip_grad_norm_(_model.parameters(), _options.ClipNorm > 0 ? _options.ClipNorm : NoClip);
@@ -178,6 +185,28 @@ public sealed class Trainer
         Optimizer.step();
         Step++;
         return value;
+    }
+
+    // FGM on the embedding table: move it by ε·g/‖g‖, add the gradient of the loss there, put the table back exactly
+    // (a saved copy, not a subtraction, so rounding never drifts the weights). A non-finite loss or gradient here reaches
+    // the norm check below and skips the step.
+    private void AdversarialBackward(SequenceBatch batch)
+    {
+        var table = _adversarialTable!;
+        if (table.grad is not { } g) return;
+        double norm = g.norm().item<float>();
+        if (!(norm > 0) || !double.IsFinite(norm)) return;
+        using var saved = table.detach().clone();
+        using (no_grad()) table.add_(g, alpha: _options.AdversarialNorm / norm);
+        try
+        {
+            using var adversarial = LossFunction(_forward(batch), batch.Labels);
+            adversarial.backward();
+        }
+        finally
+        {
+            using (no_grad()) table.copy_(saved);
+        }
     }
 
     /// <summary>Accuracy, loss and confusion matrix of the model on <paramref name="data"/> (eval mode, no grad).</summary>

@@ -98,5 +98,8 @@ public class Sst2DeepModelTests(ITestOutputHelper output)
         json.RootElement.GetProperty("data").GetProperty("trainRows").GetInt32().Should().Be(20000);
         json.RootElement.GetProperty("devExamples").GetInt64().Should().Be(872);
         json.RootElement.GetProperty("devAccuracy").GetDouble().Should().BeGreaterThan(0.6, "one epoch on 20,000 phrases already learns");
+        // Seeded runs are bit-identical only on a CPU with the same LibTorch kernels, so the file names the CPU.
+        var cpu = json.RootElement.GetProperty("environment").GetProperty("cpu");
+        cpu.GetProperty("vector").GetString().Should().BeOneOf("avx512", "avx2", "avx", "sse4.2", "none");
     }
 }
