@@ -53,6 +53,7 @@ internal static class Sst2App
         var trialSteps = new Option<int?>("--trial-steps") { Description = "Loss preset: steps a trial head has to become useful before it is withdrawn (default: the preset's, 300)." };
         var pretrainGrow = new Option<bool>("--pretrain-grow") { Description = "Run the controller during pre-training too, on the masked-token loss (needs --pretrain-steps)." };
         var tokenDropout = new Option<double>("--token-dropout") { DefaultValueFactory = _ => d.TokenDropout, Description = "Word dropout in training: probability of zeroing a whole token's embedding." };
+        var bagOfWords = new Option<double>("--bag-of-words") { DefaultValueFactory = _ => d.BagOfWords, Description = "Scale c of a linear bag-of-words term c·Σ_t W[id_t] added to the classifier's logits (IncrtModelOptions.BagOfWordsScale); 0 = the transformer alone." };
         var adversarial = new Option<double>("--adversarial") { DefaultValueFactory = _ => d.Adversarial, Description = "Adversarial training on the token embeddings: norm ε of the table's move along its gradient (TrainerOptions.AdversarialNorm); 0 = off." };
         var preNorm = new Option<bool>("--prenorm") { DefaultValueFactory = _ => d.PreNorm, Description = "Pre-norm blocks X + Attn(LN(X)) (default); --prenorm false for post-norm LN(X + Attn(X)), the layout before issue 17." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed, Description = "Seed (weights, batching, subsets)." };
@@ -74,7 +75,7 @@ internal static class Sst2App
         var progress = ProgressOption.Create();
 
         var root = new RootCommand("INCRT on SST-2 (GLUE binary sentiment): train a model that starts with one attention head and grows/prunes heads while training; report dev accuracy, heads and size.");
-        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, adversarial, pretrain, pretrainGrow, probeEvery, pruneEvery, trialSteps, probeExamples, preNorm,
+        foreach (var o in new Option[] { data, outDir, epochs, full, quick, trainRows, batch, dModel, headDim, maxHeads, layers, ffn, maxLength, minFreq, pieces, lr, dropout, attnDropout, weightDecay, embeddingStd, tokenDropout, adversarial, bagOfWords, pretrain, pretrainGrow, probeEvery, pruneEvery, trialSteps, probeExamples, preNorm,
                      seed, threads, device, noController, heads, pooling, controllerPreset, thresholds, evals, baselines, baselineHeads, eval, progress })
             root.Options.Add(o);
 
@@ -88,7 +89,7 @@ internal static class Sst2App
                 Quick = isQuick, TrainRows = p.GetValue(trainRows) ?? (isQuick ? 20000 : null),
                 BatchSize = p.GetValue(batch), DModel = p.GetValue(dModel), HeadDim = p.GetValue(headDim), MaxHeads = p.GetValue(maxHeads),
                 Layers = p.GetValue(layers), Ffn = p.GetValue(ffn), MaxLength = p.GetValue(maxLength), MinFreq = p.GetValue(minFreq), PieceMinTypes = p.GetValue(pieces),
-                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), Adversarial = p.GetValue(adversarial), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), TrialSteps = p.GetValue(trialSteps), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+                LearningRate = p.GetValue(lr), Dropout = p.GetValue(dropout), AttentionDropout = p.GetValue(attnDropout), WeightDecay = p.GetValue(weightDecay), EmbeddingStd = p.GetValue(embeddingStd), TokenDropout = p.GetValue(tokenDropout), Adversarial = p.GetValue(adversarial), BagOfWords = p.GetValue(bagOfWords), PretrainSteps = p.GetValue(pretrain), PretrainGrowth = p.GetValue(pretrainGrow), ProbeEvery = p.GetValue(probeEvery), PruneEvery = p.GetValue(pruneEvery), TrialSteps = p.GetValue(trialSteps), ProbeExamples = p.GetValue(probeExamples), PreNorm = p.GetValue(preNorm), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
                 Device = p.GetValue(device)!, NoController = p.GetValue(noController), Heads = p.GetValue(heads), Pooling = p.GetValue(pooling),
                 Controller = p.GetValue(controllerPreset)!, Thresholds = p.GetValue(thresholds), EvalsPerEpoch = p.GetValue(evals), Baselines = p.GetValue(baselines),
             };
@@ -118,6 +119,11 @@ internal static class Sst2App
             if (!(s.TokenDropout >= 0 && s.TokenDropout < 1))
             {
                 err.WriteLine(string.Create(Inv, $"error: --token-dropout must be in [0, 1); got {s.TokenDropout}."));
+                return 2;
+            }
+            if (!(s.BagOfWords >= 0 && double.IsFinite(s.BagOfWords)))
+            {
+                err.WriteLine(string.Create(Inv, $"error: --bag-of-words must be a finite number ≥ 0 (0 = none); got {s.BagOfWords}."));
                 return 2;
             }
             if (!(s.Adversarial >= 0 && double.IsFinite(s.Adversarial)))

@@ -84,7 +84,7 @@ internal static class Sst2Pipeline
         int initial = fixedHeads?.Min() ?? 1;
         int maxHeads = Math.Max(s.MaxHeads, fixedHeads?.Max() ?? 1);
         var options = new IncrtModelOptions(data.Vocabulary.Count, s.MaxLength, s.DModel, s.HeadDim, s.Layers, initial, maxHeads,
-            s.Ffn, s.Dropout, HeadAggregation.Concat, s.Pooling, Classes: 2, Seed: (ulong)s.Seed, AttentionDropout: s.AttentionDropout, PreNorm: s.PreNorm, EmbeddingStd: s.EmbeddingStd, TokenDropout: s.TokenDropout);
+            s.Ffn, s.Dropout, HeadAggregation.Concat, s.Pooling, Classes: 2, Seed: (ulong)s.Seed, AttentionDropout: s.AttentionDropout, PreNorm: s.PreNorm, EmbeddingStd: s.EmbeddingStd, TokenDropout: s.TokenDropout, BagOfWordsScale: s.BagOfWords);
         using var model = new IncrtClassifier(options, device);
         RunOutcome? outcome = null;
         if (fixedHeads is not null)

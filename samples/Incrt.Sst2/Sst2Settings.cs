@@ -31,6 +31,8 @@ internal sealed record Sst2Settings
     public double? EmbeddingStd { get; init; }
     /// <summary>Word dropout in training (<see cref="Incrt.Models.IncrtModelOptions.TokenDropout"/>).</summary>
     public double TokenDropout { get; init; }
+    /// <summary>Scale of the classifier's linear bag-of-words term (<see cref="Incrt.Models.IncrtModelOptions.BagOfWordsScale"/>); 0 = none.</summary>
+    public double BagOfWords { get; init; }
     /// <summary>Adversarial training on the token embeddings (<see cref="Incrt.Training.TrainerOptions.AdversarialNorm"/>); 0 = off.</summary>
     public double Adversarial { get; init; }
     /// <summary>Block layout: pre-norm X + Attn(LN(X)) instead of post-norm LN(X + Attn(X)).</summary>

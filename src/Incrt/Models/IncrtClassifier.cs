@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace Incrt.Models;
 
 /// <summary>
-/// Sequence classifier: <see cref="IncrtEncoder"/> → pooling ([CLS], masked mean or masked max) → linear layer.
+/// Sequence classifier: <see cref="IncrtEncoder"/> → pooling ([CLS], masked mean or masked max) → linear layer, plus an
+/// optional linear bag-of-words term (<see cref="IncrtModelOptions.BagOfWordsScale"/>).
 /// Input: ids (B, T) int64 and key-padding mask (B, T) bool; output logits (B, classes).
 /// </summary>
 public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>, IGrowableModel
@@ -14,6 +15,7 @@ public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>, IGrowableModel
 #pragma warning disable IDE1006
     private readonly IncrtEncoder encoder;
     private readonly Linear classifier;
+    private readonly Embedding? bag_of_words;
 #pragma warning restore IDE1006
 
     /// <summary>Creates the classifier on <paramref name="device"/>.</summary>
@@ -21,6 +23,14 @@ public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>, IGrowableModel
     {
         encoder = new IncrtEncoder(options, device);
         classifier = nn.Linear(options.DModel, options.Classes, device: device);
+        if (options.BagOfWordsScale > 0)
+        {
+            // Created last, so the encoder and read-out draw the same initial weights with or without it; zero, so the
+            // model starts as the transformer alone.
+            bag_of_words = nn.Embedding(options.VocabSize, options.Classes, padding_idx: 0, device: device);
+            using var _ = no_grad();
+            bag_of_words.weight!.zero_();
+        }
         RegisterComponents();
     }
 
@@ -41,8 +51,10 @@ public sealed class IncrtClassifier : nn.Module<Tensor, Tensor>, IGrowableModel
     {
         using var scope = NewDisposeScope();
         var h = encoder.forward(ids, keyPaddingMask);                       // (B, T, d)
-        var pooled = Pool(Options.Pooling, h, keyPaddingMask);
-        return classifier.call(pooled).MoveToOuterDisposeScope();
+        var logits = classifier.call(Pool(Options.Pooling, h, keyPaddingMask));
+        // Σ_t W[id_t]: padding's row is zero, so padded positions add nothing.
+        if (bag_of_words is not null) logits = logits + bag_of_words.call(ids).sum(dim: 1).mul(Options.BagOfWordsScale);
+        return logits.MoveToOuterDisposeScope();
     }
 
     /// <summary>Pools token states (B, T, d) into one vector per sequence (B, d) the way the classifier does.</summary>

@@ -44,6 +44,10 @@ public enum Pooling
 /// <param name="TokenDropout">In training, the probability of dropping a whole token's embedding (its position embedding
 /// stays): the model cannot lean on any single word, a regulariser for small text sets (word dropout, Iyyer et al. 2015).
 /// Default 0.</param>
+/// <param name="BagOfWordsScale">Classifier only: c of a linear bag-of-words term c·Σ_t W[id_t] added to the logits
+/// (W: one zero-initialised row of class weights per token id), the "wide" part of a wide-and-deep model; 0 (the default)
+/// = none. The scale is the term's step size: with Adam a weight scaled by c moves c times as fast, and a linear model
+/// on word counts wants a larger step than the transformer.</param>
 public sealed record IncrtModelOptions(
     long VocabSize,
     long MaxLength,
@@ -61,7 +65,8 @@ public sealed record IncrtModelOptions(
     double? AttentionDropout = null,
     bool PreNorm = false,
     double? EmbeddingStd = null,
-    double TokenDropout = 0)
+    double TokenDropout = 0,
+    double BagOfWordsScale = 0)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -77,6 +82,8 @@ public sealed record IncrtModelOptions(
         if (EmbeddingStd is double std && !(std > 0 && double.IsFinite(std)))
             throw new ArgumentOutOfRangeException(nameof(EmbeddingStd), std, "EmbeddingStd must be null (PyTorch's N(0, 1)) or a positive finite number.");
         if (!(TokenDropout >= 0 && TokenDropout < 1)) throw new ArgumentOutOfRangeException(nameof(TokenDropout), TokenDropout, "TokenDropout must be in [0, 1).");
+        if (!(BagOfWordsScale >= 0 && double.IsFinite(BagOfWordsScale)))
+            throw new ArgumentOutOfRangeException(nameof(BagOfWordsScale), BagOfWordsScale, "BagOfWordsScale must be finite and ≥ 0 (0 = no bag-of-words term).");
         if (Classes < 2) throw new ArgumentOutOfRangeException(nameof(Classes), Classes, "Classes must be at least 2.");
         Attention(0, null).Validate();
     }

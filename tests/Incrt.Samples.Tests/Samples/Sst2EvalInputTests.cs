@@ -34,6 +34,8 @@ public class Sst2EvalInputTests
     [Theory]
     [InlineData("--token-dropout", "1")]
     [InlineData("--token-dropout", "-0.1")]
+    [InlineData("--bag-of-words", "-0.5")]
+    [InlineData("--bag-of-words", "Infinity")]
     [InlineData("--adversarial", "-1")]
     [InlineData("--adversarial", "NaN")]
     [InlineData("--embedding-std", "0")]
