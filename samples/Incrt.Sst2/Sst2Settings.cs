@@ -31,8 +31,10 @@ internal sealed record Sst2Settings
     public double? EmbeddingStd { get; init; }
     /// <summary>Word dropout in training (<see cref="Incrt.Models.IncrtModelOptions.TokenDropout"/>).</summary>
     public double TokenDropout { get; init; }
-    /// <summary>Scale of the classifier's linear bag-of-words term (<see cref="Incrt.Models.IncrtModelOptions.BagOfWordsScale"/>); 0 = none.</summary>
-    public double BagOfWords { get; init; }
+    /// <summary>Scale of the classifier's linear bag-of-words term (<see cref="Incrt.Models.IncrtModelOptions.BagOfWordsScale"/>); 0 = none.
+    /// Default 5: on five seeds 82.04 % mean dev accuracy against 80.99 % without the term, and 82.53 % with 10 on three
+    /// seeds at a much higher dev loss (README, ninth session).</summary>
+    public double BagOfWords { get; init; } = 5;
     /// <summary>Adversarial training on the token embeddings (<see cref="Incrt.Training.TrainerOptions.AdversarialNorm"/>); 0 = off.</summary>
     public double Adversarial { get; init; }
     /// <summary>Block layout: pre-norm X + Attn(LN(X)) instead of post-norm LN(X + Attn(X)).</summary>
