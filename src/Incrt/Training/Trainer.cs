@@ -19,6 +19,7 @@ public sealed class Trainer
     private readonly nn.Module _model;
     private readonly Func<SequenceBatch, Tensor> _forward;
     private readonly TrainerOptions _options;
+    private readonly Parameter? _adversarialTable;   // the embedding table FGM moves; null when AdversarialNorm is 0
 
     /// <summary>Creates a trainer for an <see cref="IncrtClassifier"/> (logits = <c>model.forward(ids, mask)</c>).</summary>
     /// <param name="model">The classifier.</param>
@@ -50,8 +51,6 @@ public sealed class Trainer
             _adversarialTable = model.modules().OfType<IncrtEncoder>().FirstOrDefault()?.TokenEmbeddings
                 ?? throw new ArgumentException($"TrainerOptions.AdversarialNorm = {_options.AdversarialNorm} perturbs the token embeddings of an IncrtEncoder, and the model has none.", nameof(options));
     }
-
-    private readonly Parameter? _adversarialTable;
 
     /// <summary>The optimizer (pass it to <see cref="HeadController"/> so head changes resize its state).</summary>
     public optim.Optimizer Optimizer { get; }
